@@ -1,0 +1,1 @@
+"""Afterglow: follow-up and outcome monitoring after ketamine infusions."""

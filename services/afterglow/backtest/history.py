@@ -1,0 +1,93 @@
+"""Reading a JSON Lines event history into typed clinical events, line by line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from afterglow.core.events import (
+    AlertResolved,
+    AssessmentCompleted,
+    CheckinExpired,
+    ClinicalEvent,
+    InfusionCompleted,
+    OptedOut,
+    PatientEnrolled,
+)
+from afterglow.validation import (
+    CompiledValidator,
+    InvalidEvent,
+    SchemaCatalog,
+    check,
+    default_catalog,
+)
+
+
+class HistoryError(ValueError):
+    """A line that cannot be replayed; reported as `line N: reason`."""
+
+    def __init__(self, line_number: int, reason: str) -> None:
+        super().__init__(f"line {line_number}: {reason}")
+        self.line_number = line_number
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    number: int
+    at_text: str  # echoed unchanged in the output
+    event: ClinicalEvent
+
+
+_Builder = Callable[[Mapping[str, Any], str, datetime], ClinicalEvent]
+
+_BUILDERS: dict[str, _Builder] = {
+    "patient_enrolled": lambda d, p, at: PatientEnrolled(p, at, d.get("baseline_phq9")),
+    "infusion_completed": lambda d, p, at: InfusionCompleted(p, at),
+    "assessment_completed": lambda d, p, at: AssessmentCompleted(
+        p, at, tuple(d["items"]), d.get("difficulty")
+    ),
+    "checkin_expired": lambda d, p, at: CheckinExpired(p, at),
+    "opted_out": lambda d, p, at: OptedOut(p, at),
+    "alert_resolved": lambda d, p, at: AlertResolved(p, at, d["kind"]),
+}
+
+
+class HistoryReader:
+    """Validates each line against `schemas/history/<type>.json` and builds its event."""
+
+    def __init__(self, catalog: SchemaCatalog | None = None) -> None:
+        catalog = catalog or default_catalog()
+        self._validators: dict[str, CompiledValidator] = {
+            event_type: catalog.validator(f"history/{event_type}") for event_type in _BUILDERS
+        }
+
+    def read(self, lines: Iterable[str]) -> Iterator[HistoryLine]:
+        for number, text in enumerate(lines, start=1):
+            if text.strip():
+                yield self.parse(number, text)
+
+    def parse(self, number: int, text: str) -> HistoryLine:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise HistoryError(number, f"not JSON ({error.msg})") from None
+        if not isinstance(data, dict):
+            raise HistoryError(number, "not a JSON object")
+        event_type = data.get("type")
+        if not isinstance(event_type, str) or event_type not in self._validators:
+            known = ", ".join(sorted(self._validators))
+            raise HistoryError(number, f"unknown type {event_type!r} (expected one of {known})")
+        validator = self._validators[event_type]
+        try:
+            check(validator, data)
+        except InvalidEvent as error:
+            raise HistoryError(number, f"{event_type}: {error}") from None
+        at_text: str = data["at"]
+        at = datetime.fromisoformat(at_text)
+        if at.tzinfo is None:
+            raise HistoryError(number, f"at {at_text!r} has no UTC offset")
+        return HistoryLine(number, at_text, _BUILDERS[event_type](data, data["patient_id"], at))

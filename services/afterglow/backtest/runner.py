@@ -1,0 +1,95 @@
+"""Replays a history through the rule engine: the same `evaluate` the stream processors call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from afterglow.backtest.exposure import FollowUpExposure
+from afterglow.backtest.history import HistoryError, HistoryLine
+from afterglow.core.events import InfusionCompleted
+from afterglow.core.rules import (
+    AlertAction,
+    AlertDecision,
+    AlertKind,
+    PatientRuleState,
+    RuleConfig,
+    evaluate,
+)
+from afterglow.core.rules.engine import EventOrderError
+
+
+@dataclass(frozen=True, slots=True)
+class RaisedAlert:
+    decision: AlertDecision
+    at_text: str
+
+    def to_json(self) -> dict[str, str]:
+        d = self.decision
+        return {
+            "patient_id": d.patient_id,
+            "kind": d.kind.value,
+            "priority": d.priority,
+            "at": self.at_text,
+            "alert_id": d.alert_id,
+            "reason": d.reason,
+        }
+
+
+@dataclass(slots=True)
+class Backtest:
+    config: RuleConfig = field(default_factory=RuleConfig)
+    states: dict[str, PatientRuleState] = field(default_factory=dict)
+    exposure: FollowUpExposure = field(default_factory=FollowUpExposure)
+    counts: Counter[str] = field(default_factory=Counter)
+    events: int = 0
+
+    def __post_init__(self) -> None:
+        self.exposure = FollowUpExposure(self.config.follow_up)
+
+    def run(self, lines: Iterable[HistoryLine]) -> Iterator[RaisedAlert]:
+        for line in lines:
+            yield from self.replay(line)
+
+    def replay(self, line: HistoryLine) -> list[RaisedAlert]:
+        event = line.event
+        state = self.states.get(event.patient_id)
+        if state is None:
+            state = self.states[event.patient_id] = PatientRuleState(event.patient_id)
+        try:
+            decisions = evaluate(state, event, self.config)
+        except EventOrderError as error:
+            raise HistoryError(line.number, str(error)) from None
+        self.events += 1
+        self.exposure.observe(event.at)
+        if isinstance(event, InfusionCompleted):
+            self.exposure.infusion(event.patient_id, event.at)
+        raised = [RaisedAlert(d, line.at_text) for d in decisions if d.action is AlertAction.RAISED]
+        for alert in raised:
+            self.counts[alert.decision.kind.value] += 1
+        return raised
+
+    def summary(self) -> dict[str, Any]:
+        months = self.exposure.patient_months()
+        per_kind = {
+            kind.value: {
+                "count": self.counts[kind.value],
+                "per_100_patient_months": _rate(self.counts[kind.value], months),
+            }
+            for kind in AlertKind
+        }
+        total = sum(self.counts.values())
+        return {
+            "events": self.events,
+            "patients": len(self.states),
+            "patient_months": round(months, 2),
+            "alerts": total,
+            "alerts_per_100_patient_months": _rate(total, months),
+            "by_kind": per_kind,
+        }
+
+
+def _rate(count: int, months: float) -> float | None:
+    return None if months == 0 else round(count * 100 / months, 2)

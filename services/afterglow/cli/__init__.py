@@ -1,0 +1,1 @@
+"""The `afterglow` command line: one Typer application, one module per command group."""

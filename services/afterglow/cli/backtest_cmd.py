@@ -1,0 +1,63 @@
+"""`afterglow backtest FILE`: which alerts would the rules have raised on this history?"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from afterglow.backtest.history import HistoryError, HistoryReader
+from afterglow.backtest.runner import Backtest
+
+EXIT_INVALID_INPUT = 2
+
+
+def backtest(
+    file: Annotated[str, typer.Argument(help="JSON Lines history; '-' reads standard input.")],
+    summary: Annotated[
+        bool, typer.Option("--summary", help="After the alerts, print counts and alert burden.")
+    ] = False,
+    summary_only: Annotated[
+        bool, typer.Option("--summary-only", help="Print only the summary, not each alert.")
+    ] = False,
+) -> None:
+    """Replay a recorded event history through the clinical rules and print the raised alerts."""
+    if file == "-":
+        code = run_backtest(
+            sys.stdin, sys.stdout, sys.stderr, summary or summary_only, summary_only
+        )
+    else:
+        path = Path(file)
+        if not path.is_file():
+            typer.echo(f"afterglow backtest: no such file: {file}", err=True)
+            raise typer.Exit(EXIT_INVALID_INPUT)
+        with path.open(encoding="utf-8") as source:
+            code = run_backtest(
+                source, sys.stdout, sys.stderr, summary or summary_only, summary_only
+            )
+    raise typer.Exit(code)
+
+
+def run_backtest(
+    source: TextIO, out: TextIO, err: TextIO, with_summary: bool, summary_only: bool
+) -> int:
+    backtest = Backtest()
+    write = out.write
+    dumps = json.dumps
+    try:
+        for alert in backtest.run(HistoryReader().read(source)):
+            if not summary_only:
+                write(dumps(alert.to_json()) + "\n")
+    except HistoryError as error:
+        out.flush()
+        err.write(f"{error}\n")
+        return EXIT_INVALID_INPUT
+    except UnicodeDecodeError as error:
+        err.write(f"input is not UTF-8 text: {error.reason}\n")
+        return EXIT_INVALID_INPUT
+    if with_summary:
+        write(dumps({"summary": backtest.summary()}) + "\n")
+    return 0

@@ -1,0 +1,24 @@
+"""Entry point of the `afterglow` console command."""
+
+from __future__ import annotations
+
+import typer
+
+from afterglow.cli import backtest_cmd, broker_cmd, serve_cmd, up_cmd
+
+app = typer.Typer(
+    name="afterglow",
+    help="Follow-up and outcome monitoring after ketamine infusions.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(broker_cmd.app, name="broker")
+app.command("topics")(broker_cmd.topics)
+app.command("backtest")(backtest_cmd.backtest)
+app.command("worker")(serve_cmd.worker)
+app.command("web")(serve_cmd.web)
+app.command("up")(up_cmd.up)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,42 @@
+"""`afterglow worker` and `afterglow web`: the two long-running processes."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from afterglow.broker.topics import ensure_topics
+from afterglow.config import get_settings
+
+
+def worker() -> None:
+    """Run the stream processors (Faust worker) against KAFKA_BOOTSTRAP_SERVERS."""
+    import faust  # imported here: Faust patches the event loop policy on import
+
+    from afterglow.worker.app import create_app
+
+    settings = get_settings()
+    report = ensure_topics(settings)
+    if not report.ok:
+        for mismatch in report.mismatched:
+            typer.echo(mismatch.describe(), err=True)
+        raise typer.Exit(1)
+    app = create_app(settings)
+    faust.Worker(app, loglevel="INFO").execute_from_commandline()
+
+
+def web() -> None:
+    """Serve /healthz and /metrics (and, later, webhooks and the dashboard)."""
+    from aiohttp import web as aiohttp_web
+
+    from afterglow.web.app import create_web_app
+
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    aiohttp_web.run_app(
+        create_web_app(settings),
+        host=settings.web_host,
+        port=settings.web_port,
+        print=lambda line: typer.echo(line),
+    )

@@ -1,0 +1,60 @@
+"""Typed settings read from the environment (contract.md §4 plus Afterglow's own knobs)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from afterglow.resources import project_root
+
+
+def _default_data_dir() -> Path:
+    return project_root() / "var"
+
+
+class Settings(BaseSettings):
+    """Every knob of the running service. Contract names have no prefix; ours start AFTERGLOW_."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    # Empty means the local broker that `afterglow broker start` runs on `broker_port`.
+    kafka_bootstrap_servers: str = Field(default="", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    twilio_account_sid: str | None = Field(default=None, validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(default=None, validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, validation_alias="TWILIO_MESSAGING_SERVICE_SID"
+    )
+    twilio_from_number: str | None = Field(default=None, validation_alias="TWILIO_FROM_NUMBER")
+    public_url: str | None = Field(default=None, validation_alias="AFTERGLOW_PUBLIC_URL")
+    clock_speed: float = Field(default=1.0, gt=0, validation_alias="AFTERGLOW_CLOCK_SPEED")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="AFTERGLOW_DATA_DIR")
+    topic_prefix: str = Field(default="", validation_alias="AFTERGLOW_TOPIC_PREFIX")
+    topic_partitions: int = Field(default=4, ge=1, validation_alias="AFTERGLOW_TOPIC_PARTITIONS")
+    topic_replication: int = Field(default=1, ge=1, validation_alias="AFTERGLOW_TOPIC_REPLICATION")
+    app_id: str = Field(default="afterglow", validation_alias="AFTERGLOW_APP_ID")
+    worker_web_port: int = Field(default=6066, validation_alias="AFTERGLOW_WORKER_WEB_PORT")
+    web_host: str = Field(default="127.0.0.1", validation_alias="AFTERGLOW_WEB_HOST")
+    web_port: int = Field(default=8000, validation_alias="AFTERGLOW_WEB_PORT")
+    broker_port: int = Field(default=9092, validation_alias="AFTERGLOW_BROKER_PORT")
+    broker_controller_port: int = Field(
+        default=9093, validation_alias="AFTERGLOW_BROKER_CONTROLLER_PORT"
+    )
+
+    @model_validator(mode="after")
+    def _default_bootstrap(self) -> Settings:
+        if not self.kafka_bootstrap_servers:
+            self.kafka_bootstrap_servers = f"127.0.0.1:{self.broker_port}"
+        return self
+
+    def topic(self, name: str) -> str:
+        """The physical topic name for a catalog name (tests isolate themselves with a prefix)."""
+        return f"{self.topic_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,101 @@
+"""Typed clinical events: what the rule engine consumes, whichever shell produced them.
+
+Every `at` is a timezone-aware datetime; constructors reject naive ones so that a
+missing offset can never silently be read as local time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without a UTC offset reached the core."""
+
+
+def require_aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise NaiveDatetimeError(f"{at.isoformat()} has no UTC offset")
+    return at
+
+
+@dataclass(frozen=True, slots=True)
+class PatientEnrolled:
+    patient_id: str
+    at: datetime
+    baseline_phq9: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InfusionCompleted:
+    patient_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentCompleted:
+    """A PHQ-9 with items 1-9 answered (0-3 each). `checkin_id` links it to a partial answer."""
+
+    patient_id: str
+    at: datetime
+    items: tuple[int, ...]
+    difficulty: int | None = None
+    checkin_id: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfHarmItemAnswered:
+    """PHQ-9 item 9 answered during a questionnaire that may never be finished (streaming)."""
+
+    patient_id: str
+    at: datetime
+    value: int
+    checkin_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisTextReceived:
+    """An inbound text matched the crisis lexicon (streaming only)."""
+
+    patient_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinExpired:
+    patient_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OptedOut:
+    patient_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertResolved:
+    """A clinician closed an alert. Without `alert_id`, every open alert of `kind` is closed."""
+
+    patient_id: str
+    at: datetime
+    kind: str
+    alert_id: str | None = None
+    outcome: str | None = None
+
+
+ClinicalEvent = (
+    PatientEnrolled
+    | InfusionCompleted
+    | AssessmentCompleted
+    | SelfHarmItemAnswered
+    | CrisisTextReceived
+    | CheckinExpired
+    | OptedOut
+    | AlertResolved
+)

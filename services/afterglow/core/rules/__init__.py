@@ -1,0 +1,18 @@
+"""The clinical rule engine (clinical-rules.md §2-4): one pure core for stream and backtest."""
+
+from afterglow.core.rules.config import RuleConfig
+from afterglow.core.rules.engine import evaluate
+from afterglow.core.rules.kinds import PRIORITY, AlertKind
+from afterglow.core.rules.outcomes import AlertAction, AlertDecision
+from afterglow.core.rules.state import PatientRuleState, RelapsePhase
+
+__all__ = [
+    "PRIORITY",
+    "AlertAction",
+    "AlertDecision",
+    "AlertKind",
+    "PatientRuleState",
+    "RelapsePhase",
+    "RuleConfig",
+    "evaluate",
+]

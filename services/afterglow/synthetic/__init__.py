@@ -1,0 +1,1 @@
+"""Synthetic, clearly fictional patient histories for tests, benchmarks and demos."""

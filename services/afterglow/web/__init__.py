@@ -1,0 +1,1 @@
+"""The web process: health, metrics, and (later) webhooks and the clinician dashboard."""

@@ -1,0 +1,1 @@
+"""The stream processors (Faust): thin agents around the pure core."""

@@ -1,0 +1,125 @@
+"""Hypothesis strategies: per-patient clinical histories with non-decreasing times.
+
+Gaps favour whole days and hours so that the rule boundaries (5, 7, 14, 15, 365 days)
+are hit exactly now and then; offsets vary so that comparisons must use instants.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import strategies as st
+
+from afterglow.core.events import (
+    AlertResolved,
+    AssessmentCompleted,
+    CheckinExpired,
+    ClinicalEvent,
+    CrisisTextReceived,
+    InfusionCompleted,
+    OptedOut,
+    PatientEnrolled,
+    SelfHarmItemAnswered,
+)
+from afterglow.core.rules import AlertKind
+from tests.core.builders import items_for
+
+BASE = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+OFFSETS = (
+    UTC,
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=-8)),
+    timezone(timedelta(hours=5, minutes=30)),
+)
+SPECIAL_GAPS = (
+    timedelta(0),
+    timedelta(seconds=1),
+    timedelta(minutes=1),
+    timedelta(days=4, hours=23),
+    timedelta(days=5),
+    timedelta(days=7) - timedelta(minutes=1),
+    timedelta(days=7),
+    timedelta(days=14),
+    timedelta(days=14, seconds=1),
+    timedelta(days=15),
+    timedelta(days=15, hours=1),
+    timedelta(days=365),
+    timedelta(days=365, seconds=1),
+)
+GAPS = st.sampled_from(
+    [timedelta(days=d) for d in range(17)]
+    + [timedelta(hours=h) for h in range(1, 73)]
+    + list(SPECIAL_GAPS) * 3
+)
+TOTALS = st.sampled_from(
+    [*range(28), 0, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 27]
+)
+ITEM9 = st.sampled_from((0, 0, 0, 0, 0, 1, 2, 3))
+BASELINES = st.sampled_from([None, None, None, 8, 9, 10, 11, 15, 20, 25, *range(28)])
+# Resolutions mostly target kinds that are likely to be open.
+RESOLVED_KINDS = st.sampled_from([k.value for k in AlertKind] + ["worsening", "severe"] * 2)
+
+BACKTEST_TYPES = (
+    ["assessment"] * 6 + ["infusion"] * 2 + ["expired"] * 3 + ["resolved"] * 2
+) + ["enrolled", "opted_out"]
+STREAMING_TYPES = [*BACKTEST_TYPES, "self_harm", "crisis"]
+CHECKIN_IDS = ("c-1", "c-2", "c-3")
+DIFFICULTIES = st.sampled_from((None, 0, 1, 2, 3))
+
+
+def _items(total: int, item9: int) -> tuple[int, ...]:
+    item9 = max(min(item9, total), total - 24)
+    return items_for(total, item9)
+
+
+@st.composite
+def patient_history(
+    draw: st.DrawFn, patient_id: str = "pt-1", streaming: bool = False, max_size: int = 30
+) -> list[ClinicalEvent]:
+    types = STREAMING_TYPES if streaming else BACKTEST_TYPES
+    count = draw(st.integers(1, max_size))
+    moment = BASE + timedelta(hours=draw(st.integers(0, 48)))
+    events: list[ClinicalEvent] = []
+    for _ in range(count):
+        moment = moment + draw(GAPS)
+        when = moment.astimezone(draw(st.sampled_from(OFFSETS)))
+        kind = draw(st.sampled_from(types))
+        if kind == "assessment":
+            checkin = draw(st.sampled_from((None, *CHECKIN_IDS))) if streaming else None
+            items = _items(draw(TOTALS), draw(ITEM9))
+            difficulty = draw(DIFFICULTIES)
+            events.append(AssessmentCompleted(patient_id, when, items, difficulty, checkin))
+        elif kind == "infusion":
+            events.append(InfusionCompleted(patient_id, when))
+        elif kind == "expired":
+            events.append(CheckinExpired(patient_id, when))
+        elif kind == "resolved":
+            events.append(AlertResolved(patient_id, when, draw(RESOLVED_KINDS)))
+        elif kind == "enrolled":
+            events.append(PatientEnrolled(patient_id, when, draw(BASELINES)))
+        elif kind == "opted_out":
+            events.append(OptedOut(patient_id, when))
+        elif kind == "self_harm":
+            value = draw(ITEM9)
+            events.append(SelfHarmItemAnswered(patient_id, when, value, draw(st.sampled_from(CHECKIN_IDS))))
+        else:
+            events.append(CrisisTextReceived(patient_id, when))
+    return events
+
+
+@st.composite
+def cohort_history(
+    draw: st.DrawFn, max_patients: int = 3, streaming: bool = False, max_size: int = 25
+) -> list[ClinicalEvent]:
+    """Several patients' histories merged by instant (ties keep patient order), as in a
+    recorded history file."""
+    patients = draw(st.integers(1, max_patients))
+    rows = [
+        (event.at, index, position, event)
+        for index in range(patients)
+        for position, event in enumerate(
+            draw(patient_history(f"pt-{index}", streaming=streaming, max_size=max_size))
+        )
+    ]
+    rows.sort(key=lambda row: (row[0], row[1], row[2]))
+    return [row[3] for row in rows]

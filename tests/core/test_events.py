@@ -1,0 +1,55 @@
+"""Event types: every `at` must carry a UTC offset (contract.md: all times have one)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from afterglow.core.events import (
+    AlertResolved,
+    AssessmentCompleted,
+    CheckinExpired,
+    CrisisTextReceived,
+    InfusionCompleted,
+    NaiveDatetimeError,
+    OptedOut,
+    PatientEnrolled,
+    SelfHarmItemAnswered,
+    require_aware,
+)
+from tests.core.builders import at
+
+NAIVE = datetime(2024, 3, 1, 9, 0)
+
+
+def test_require_aware() -> None:
+    assert require_aware(at(0)) == at(0)
+    with pytest.raises(NaiveDatetimeError):
+        require_aware(NAIVE)
+
+
+BUILDERS = {
+    "PatientEnrolled": lambda when: PatientEnrolled("p", when),
+    "InfusionCompleted": lambda when: InfusionCompleted("p", when),
+    "AssessmentCompleted": lambda when: AssessmentCompleted("p", when, (0,) * 9),
+    "SelfHarmItemAnswered": lambda when: SelfHarmItemAnswered("p", when, 1, "c"),
+    "CrisisTextReceived": lambda when: CrisisTextReceived("p", when),
+    "CheckinExpired": lambda when: CheckinExpired("p", when),
+    "OptedOut": lambda when: OptedOut("p", when),
+    "AlertResolved": lambda when: AlertResolved("p", when, "severe"),
+}
+
+
+def test_event_constructors_reject_naive_datetimes() -> None:
+    # events.py promises: "constructors reject naive ones so that a missing offset can
+    # never silently be read as local time".
+    accepted = []
+    for name, build in BUILDERS.items():
+        assert build(at(0)).at == at(0)
+        try:
+            build(NAIVE)
+        except NaiveDatetimeError:
+            continue
+        accepted.append(name)
+    assert accepted == [], f"built with a naive datetime: {', '.join(accepted)}"
