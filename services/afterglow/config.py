@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=4, ge=1, validation_alias="AFTERGLOW_TOPIC_PARTITIONS")
     topic_replication: int = Field(default=1, ge=1, validation_alias="AFTERGLOW_TOPIC_REPLICATION")
     app_id: str = Field(default="afterglow", validation_alias="AFTERGLOW_APP_ID")
+    worker_web_host: str = Field(default="127.0.0.1", validation_alias="AFTERGLOW_WORKER_WEB_HOST")
     worker_web_port: int = Field(default=6066, validation_alias="AFTERGLOW_WORKER_WEB_PORT")
     web_host: str = Field(default="127.0.0.1", validation_alias="AFTERGLOW_WEB_HOST")
     web_port: int = Field(default=8000, validation_alias="AFTERGLOW_WEB_PORT")

@@ -23,11 +23,6 @@ class FollowUpExposure:
     def __init__(self, follow_up: timedelta = timedelta(days=365)) -> None:
         self._follow_up = follow_up
         self._windows: dict[str, _Window] = {}
-        self.history_end: datetime | None = None
-
-    def observe(self, at: datetime) -> None:
-        if self.history_end is None or at > self.history_end:
-            self.history_end = at
 
     def infusion(self, patient_id: str, at: datetime) -> None:
         window = self._windows.get(patient_id)
@@ -39,11 +34,11 @@ class FollowUpExposure:
             window.closed += window.end - window.start
             window.start, window.end = at, at + self._follow_up
 
-    def patient_months(self) -> float:
-        if self.history_end is None:
+    def patient_months(self, history_end: datetime | None) -> float:
+        if history_end is None:
             return 0.0
         total = timedelta()
         for window in self._windows.values():
-            open_part = min(window.end, self.history_end) - window.start
+            open_part = min(window.end, history_end) - window.start
             total += window.closed + max(open_part, timedelta())
         return total.total_seconds() / 86400 / DAYS_PER_MONTH

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from afterglow.core.events import (
     AlertResolved,
@@ -35,8 +35,7 @@ class HistoryError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryLine:
+class HistoryLine(NamedTuple):
     number: int
     at_text: str  # echoed unchanged in the output
     event: ClinicalEvent
@@ -48,7 +47,7 @@ _BUILDERS: dict[str, _Builder] = {
     "patient_enrolled": lambda d, p, at: PatientEnrolled(p, at, d.get("baseline_phq9")),
     "infusion_completed": lambda d, p, at: InfusionCompleted(p, at),
     "assessment_completed": lambda d, p, at: AssessmentCompleted(
-        p, at, tuple(d["items"]), d.get("difficulty")
+        p, at, tuple(map(int, d["items"])), d.get("difficulty")
     ),
     "checkin_expired": lambda d, p, at: CheckinExpired(p, at),
     "opted_out": lambda d, p, at: OptedOut(p, at),
@@ -72,8 +71,8 @@ class HistoryReader:
 
     def parse(self, number: int, text: str) -> HistoryLine:
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
             raise HistoryError(number, f"not JSON ({error.msg})") from None
         if not isinstance(data, dict):
             raise HistoryError(number, "not a JSON object")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from afterglow.backtest.exposure import FollowUpExposure
 from afterglow.backtest.history import HistoryError, HistoryLine
@@ -21,8 +21,7 @@ from afterglow.core.rules import (
 from afterglow.core.rules.engine import EventOrderError
 
 
-@dataclass(frozen=True, slots=True)
-class RaisedAlert:
+class RaisedAlert(NamedTuple):
     decision: AlertDecision
     at_text: str
 
@@ -63,16 +62,18 @@ class Backtest:
         except EventOrderError as error:
             raise HistoryError(line.number, str(error)) from None
         self.events += 1
-        self.exposure.observe(event.at)
         if isinstance(event, InfusionCompleted):
             self.exposure.infusion(event.patient_id, event.at)
+        if not decisions:
+            return []
         raised = [RaisedAlert(d, line.at_text) for d in decisions if d.action is AlertAction.RAISED]
         for alert in raised:
             self.counts[alert.decision.kind.value] += 1
         return raised
 
     def summary(self) -> dict[str, Any]:
-        months = self.exposure.patient_months()
+        ends = [s.last_event_at for s in self.states.values() if s.last_event_at is not None]
+        months = self.exposure.patient_months(max(ends, default=None))
         per_kind = {
             kind.value: {
                 "count": self.counts[kind.value],

@@ -45,12 +45,18 @@ def run_backtest(
     source: TextIO, out: TextIO, err: TextIO, with_summary: bool, summary_only: bool
 ) -> int:
     backtest = Backtest()
+    parse = HistoryReader().parse
+    replay = backtest.replay
     write = out.write
     dumps = json.dumps
     try:
-        for alert in backtest.run(HistoryReader().read(source)):
-            if not summary_only:
-                write(dumps(alert.to_json()) + "\n")
+        # One flat loop rather than chained generators: this is the hot path (50k lines/s).
+        for number, text in enumerate(source, start=1):
+            if not text.strip():
+                continue
+            for alert in replay(parse(number, text)):
+                if not summary_only:
+                    write(dumps(alert.to_json()) + "\n")
     except HistoryError as error:
         out.flush()
         err.write(f"{error}\n")

@@ -46,16 +46,18 @@ SPECIAL_GAPS = (
     timedelta(days=365),
     timedelta(days=365, seconds=1),
 )
+# Mostly whole days, so that distances between any two events often land exactly on a
+# boundary; a few sub-day steps then fall just before or after it.
 GAPS = st.sampled_from(
-    [timedelta(days=d) for d in range(17)]
-    + [timedelta(hours=h) for h in range(1, 73)]
-    + list(SPECIAL_GAPS) * 3
+    [timedelta(days=d) for d in range(17)] * 4
+    + [timedelta(hours=h) for h in (1, 2, 12, 23)]
+    + list(SPECIAL_GAPS) * 4
 )
 TOTALS = st.sampled_from(
     [*range(28), 0, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 27]
 )
 ITEM9 = st.sampled_from((0, 0, 0, 0, 0, 1, 2, 3))
-BASELINES = st.sampled_from([None, None, None, 8, 9, 10, 11, 15, 20, 25, *range(28)])
+BASELINES = st.sampled_from([None] * 6 + [8, 9, 10, 10, 11, 15, 15, 20, 20, 25, *range(28)])
 # Resolutions mostly target kinds that are likely to be open.
 RESOLVED_KINDS = st.sampled_from([k.value for k in AlertKind] + ["worsening", "severe"] * 2)
 

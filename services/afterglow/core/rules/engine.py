@@ -18,6 +18,7 @@ from afterglow.core.events import (
     ClinicalEvent,
     CrisisTextReceived,
     InfusionCompleted,
+    NaiveDatetimeError,
     OptedOut,
     PatientEnrolled,
     SelfHarmItemAnswered,
@@ -39,6 +40,9 @@ class EventOrderError(ValueError):
 def evaluate(
     state: PatientRuleState, event: ClinicalEvent, config: RuleConfig = DEFAULT_CONFIG
 ) -> list[AlertDecision]:
+    if event.at.tzinfo is None:
+        # Compared with aware times it would fail later, or worse, be read as local time.
+        raise NaiveDatetimeError(f"{event.at.isoformat()} has no UTC offset")
     if state.last_event_at is not None and event.at < state.last_event_at:
         raise EventOrderError(
             f"time goes backwards for patient {event.patient_id}: {event.at.isoformat()} "

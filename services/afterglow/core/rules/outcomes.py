@@ -16,7 +16,7 @@ class AlertAction(StrEnum):
     RESOLVED = "resolved"  # a clinician closed it
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value; not frozen for speed, like the events
 class AlertDecision:
     action: AlertAction
     alert_id: str
