@@ -15,6 +15,10 @@ def _default_data_dir() -> Path:
     return project_root() / "var"
 
 
+def _default_clinics_file() -> Path:
+    return project_root() / "deploy" / "clinics.toml"
+
+
 class Settings(BaseSettings):
     """Every knob of the running service. Contract names have no prefix; ours start AFTERGLOW_."""
 
@@ -32,6 +36,12 @@ class Settings(BaseSettings):
     clock_speed: float = Field(default=1.0, gt=0, validation_alias="AFTERGLOW_CLOCK_SPEED")
 
     data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="AFTERGLOW_DATA_DIR")
+    clinics_file: Path = Field(
+        default_factory=_default_clinics_file, validation_alias="AFTERGLOW_CLINICS_FILE"
+    )
+    # Seconds between clock ticks sent by the leader; 0 turns the timer off (tests send ticks).
+    tick_interval: float = Field(default=1.0, ge=0, validation_alias="AFTERGLOW_TICK_INTERVAL")
+    operator_token: str | None = Field(default=None, validation_alias="AFTERGLOW_OPERATOR_TOKEN")
     topic_prefix: str = Field(default="", validation_alias="AFTERGLOW_TOPIC_PREFIX")
     topic_partitions: int = Field(default=4, ge=1, validation_alias="AFTERGLOW_TOPIC_PARTITIONS")
     topic_replication: int = Field(default=1, ge=1, validation_alias="AFTERGLOW_TOPIC_REPLICATION")

@@ -12,9 +12,11 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from afterglow.broker.topics import (
     ALERTS,
     AUDIT,
+    CHECKINS,
+    CONSENT,
+    TICKS,
     CATALOG,
     CLINICIANS,
-    CLINICS,
     DEADLETTER,
     INFUSIONS_COMPLETED,
     PATIENTS,
@@ -26,8 +28,16 @@ from afterglow.config import Settings
 pytestmark = pytest.mark.kafka
 
 _DAY_MS = 86_400_000
-COMPACTED = {PATIENTS, CLINICIANS, CLINICS}
-RETENTION_DAYS = {INFUSIONS_COMPLETED: 30, ALERTS: 365, DEADLETTER: 30, AUDIT: 2557}
+COMPACTED = {PATIENTS, CLINICIANS}
+RETENTION_DAYS = {
+    INFUSIONS_COMPLETED: 30,
+    ALERTS: 365,
+    DEADLETTER: 30,
+    AUDIT: 2557,
+    TICKS: 1,
+    CHECKINS: 30,
+    CONSENT: 365,
+}
 
 
 @pytest.fixture

@@ -624,11 +624,11 @@ def _kafka_answers(bootstrap: str, *, timeout_s: float) -> bool:
             bootstrap_timeout_ms=timeout_ms,
             request_timeout_ms=timeout_ms,
         )
-    except Exception:  # any failure here only means "not ready yet"
+    except Exception:  # noqa: BLE001 - any failure here only means "not ready yet"
         return False
     try:
         cluster = admin.describe_cluster()
-    except Exception:
+    except Exception:  # noqa: BLE001 - same: not ready yet
         return False
     finally:
         admin.close()

@@ -23,11 +23,13 @@ _ADMIN_TIMEOUT_MS = 10_000
 
 PATIENTS = "clinic.patients"
 CLINICIANS = "clinic.clinicians"
-CLINICS = "clinic.clinics"
 INFUSIONS_COMPLETED = "clinic.infusions.completed"
 ALERTS = "alerts"
 DEADLETTER = "deadletter"
 AUDIT = "afterglow.audit"
+TICKS = "afterglow.ticks"
+CHECKINS = "afterglow.checkins"
+CONSENT = "afterglow.consent"
 
 _COMPACTED = {"cleanup.policy": "compact"}
 
@@ -69,13 +71,6 @@ CATALOG: tuple[TopicSpec, ...] = (
         doc="Current record per clinician, including the backup who covers alerts.",
     ),
     TopicSpec(
-        CLINICS,
-        None,
-        dict(_COMPACTED),
-        key="clinic_id",
-        doc="Clinic settings (rule configuration, quiet hours); latest wins.",
-    ),
-    TopicSpec(
         INFUSIONS_COMPLETED,
         None,
         _retention_days(30),
@@ -95,6 +90,27 @@ CATALOG: tuple[TopicSpec, ...] = (
         _retention_days(30),
         key="none (dead letters carry no key)",
         doc="Inputs that failed validation or handling, with the reason, for a human to fix.",
+    ),
+    TopicSpec(
+        TICKS,
+        None,
+        _retention_days(1),
+        key="none (sent to each partition explicitly)",
+        doc="Clock ticks: the leader sends `now` to every partition; due check-ins follow.",
+    ),
+    TopicSpec(
+        CHECKINS,
+        None,
+        _retention_days(30),
+        key="patient_id",
+        doc="Check-in steps from the scheduler: due, reminder 1 and 2, expired.",
+    ),
+    TopicSpec(
+        CONSENT,
+        None,
+        _retention_days(365),
+        key="patient_id",
+        doc="Patient opt-out / opt-in (STOP, START) as they happen; the registry follows it.",
     ),
     TopicSpec(
         AUDIT,

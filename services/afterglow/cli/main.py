@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from afterglow.cli import backtest_cmd, broker_cmd, serve_cmd, up_cmd
+from afterglow.cli import backtest_cmd, broker_cmd, schedule_cmd, serve_cmd, up_cmd
 
 app = typer.Typer(
     name="afterglow",
@@ -18,6 +18,7 @@ app.command("backtest")(backtest_cmd.backtest)
 app.command("worker")(serve_cmd.worker)
 app.command("web")(serve_cmd.web)
 app.command("up")(up_cmd.up)
+app.command("schedule")(schedule_cmd.schedule)
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ importing this module starts nothing."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
@@ -12,9 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from afterglow.clock import Clock, clock_for
 from afterglow.config import Settings
-from afterglow.validation import SchemaCatalog, default_catalog
+from afterglow.registry.clinics import load_clinics
+from afterglow.validation import InvalidEvent, SchemaCatalog, default_catalog
 from afterglow.worker.deadletter import deadletter_record, encode
-from afterglow.worker.intake_agents import register_intake
 from afterglow.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,12 @@ class WorkerContext:
     metrics: WorkerMetrics
     clock: Clock
     deadletter_topic: Any
+    # Table values are plain JSON, so changelogs are readable by any Kafka client.
+    json_table_schema: Any = field(
+        default_factory=lambda: faust.Schema(key_serializer="raw", value_serializer="json")
+    )
+    patients: Any = None
+    infusions: Any = None
 
     async def deadletter(self, event: Any, error: str) -> None:
         message = event.message
@@ -45,6 +52,27 @@ class WorkerContext:
         await self.deadletter_topic.send(value=encode(record))
         self.metrics.records.labels(message.topic, "deadletter").inc()
 
+    async def guarded(self, event: Any, handle: Callable[[Any], Awaitable[str]]) -> None:
+        """Run one record's handler; any failure goes to deadletter and the stream goes on
+        (an exception escaping a Faust agent would ack and skip the record silently)."""
+        try:
+            outcome = await handle(event)
+        except InvalidEvent as error:
+            await self.deadletter(event, str(error))
+        except Exception as error:  # noqa: BLE001 - any failure must reach deadletter
+            await self.internal_error(event, error)
+        else:
+            self.metrics.records.labels(event.message.topic, outcome).inc()
+
+    def agent_for(self, topic: str, name: str, handle: Callable[[Any], Awaitable[str]]) -> None:
+        """An agent that runs `handle` on every record of `topic`, guarded."""
+
+        async def process(stream: Any) -> None:
+            async for event in stream.events():
+                await self.guarded(event, handle)
+
+        self.app.agent(self.app.topic(topic), name=name)(process)
+
     async def internal_error(self, event: Any, error: Exception) -> None:
         # The exception text may quote patient data: log only its type and the record's place.
         message = event.message
@@ -59,6 +87,12 @@ class WorkerContext:
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
+    # Imported here: agents modules import this one for WorkerContext.
+    from afterglow.worker.api import register_api
+    from afterglow.worker.intake_agents import register_intake
+    from afterglow.worker.scheduler import Scheduler
+    from afterglow.worker.scheduler_agents import register_scheduler
+
     datadir = settings.data_dir / "worker" / settings.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
     app = faust.App(
@@ -75,7 +109,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         web_in_thread=False,
         key_serializer="raw",
         value_serializer="raw",
-        table_cleanup_interval=60.0,
     )
     context = WorkerContext(
         app=app,
@@ -85,7 +118,22 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         clock=clock or clock_for(settings.clock_speed),
         deadletter_topic=app.topic(settings.topic("deadletter"), value_serializer="raw"),
     )
-    register_intake(context)
+    context.patients = app.Table(
+        "patients",
+        default=None,
+        schema=context.json_table_schema,
+        help="patient_id -> latest valid registration",
+    )
+    context.infusions = app.Table(
+        "infusions",
+        default=None,
+        schema=context.json_table_schema,
+        help="patient_id -> infusion history, ordered, unique by event_id",
+    )
+    scheduler = Scheduler(context, load_clinics(settings.clinics_file))
+    register_intake(context, scheduler)
+    register_scheduler(context, scheduler)
+    register_api(context, scheduler)
     _register_pages(context)
     return app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class WorkerMetrics:
@@ -12,5 +12,27 @@ class WorkerMetrics:
             "afterglow_records_total",
             "Input records handled, by topic and outcome (accepted, duplicate, deadletter).",
             ["topic", "outcome"],
+            registry=self.registry,
+        )
+        self.due_entries = Counter(
+            "afterglow_due_entries_total",
+            "Due-index entries handled by ticks (starts, reminders, expiries, stale ones).",
+            registry=self.registry,
+        )
+        self.signals = Counter(
+            "afterglow_checkin_signals_total",
+            "Check-in signals published, by type.",
+            ["type"],
+            registry=self.registry,
+        )
+        self.tick_seconds = Histogram(
+            "afterglow_tick_seconds",
+            "Time to handle one tick on one partition.",
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30),
+            registry=self.registry,
+        )
+        self.timer_errors = Counter(
+            "afterglow_tick_timer_errors_total",
+            "Failures of the leader's tick timer (it retries at the next interval).",
             registry=self.registry,
         )

@@ -125,3 +125,58 @@ def cohort_history(
     ]
     rows.sort(key=lambda row: (row[0], row[1], row[2]))
     return [row[3] for row in rows]
+
+
+FOCUS_GAPS = st.sampled_from(
+    [
+        timedelta(hours=1),
+        timedelta(days=1),
+        timedelta(days=2),
+        timedelta(days=3),
+        timedelta(days=4, hours=23),
+        timedelta(days=5),
+        timedelta(days=5, seconds=1),
+        timedelta(days=7) - timedelta(minutes=1),
+        timedelta(days=7),
+        timedelta(days=10),
+        timedelta(days=14),
+        timedelta(days=14, seconds=1),
+        timedelta(days=15),
+        timedelta(days=15, hours=1),
+    ]
+)
+SIDE_GAPS = st.one_of(st.sampled_from((timedelta(0), timedelta(hours=1))), FOCUS_GAPS)
+FOCUS_TOTALS = st.sampled_from((2, 4, 5, 7, 8, 10, 11, 12, 13, 16, 20, 22))
+FOCUS_TYPES = st.sampled_from(["assessment"] * 6 + ["expired"] * 2 + ["resolved"] * 2)
+FOCUS_TAIL = st.sampled_from(
+    (None, timedelta(days=365), timedelta(days=365, seconds=1), timedelta(days=364))
+)
+
+
+@st.composite
+def focused_history(draw: st.DrawFn, patient_id: str = "pt-1") -> list[ClinicalEvent]:
+    """Treated patients whose assessments, expiries and resolutions are spaced by the
+    rules' boundary durations: dense in responder / relapse / suppression / A7 decisions."""
+    moment = BASE
+    events: list[ClinicalEvent] = [
+        PatientEnrolled(patient_id, moment, draw(st.sampled_from((None, 10, 15, 20, 25)))),
+        InfusionCompleted(patient_id, moment + timedelta(hours=1)),
+    ]
+    moment += timedelta(hours=1)
+    for _ in range(draw(st.integers(1, 25))):
+        kind = draw(FOCUS_TYPES)
+        # Expiries and resolutions mostly slip in between without moving the clock much,
+        # so that assessments keep their boundary spacing.
+        moment += draw(FOCUS_GAPS if kind == "assessment" else SIDE_GAPS)
+        if kind == "assessment":
+            total = draw(FOCUS_TOTALS)
+            events.append(AssessmentCompleted(patient_id, moment, _items(total, draw(ITEM9))))
+        elif kind == "expired":
+            events.append(CheckinExpired(patient_id, moment))
+        else:
+            events.append(AlertResolved(patient_id, moment, draw(RESOLVED_KINDS)))
+    tail = draw(FOCUS_TAIL)
+    if tail is not None:
+        events.append(InfusionCompleted(patient_id, moment))
+        events.append(OptedOut(patient_id, moment + tail))
+    return events

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from afterglow.core.events import AssessmentCompleted, ClinicalEvent, SelfHarmItemAnswered
 from afterglow.core.rules import AlertAction, AlertDecision, PatientRuleState, evaluate
 from tests.core.builders import to_history_dict
-from tests.core.rules.strategies import cohort_history, patient_history
+from tests.core.rules.strategies import cohort_history, focused_history, patient_history
 from tests.reference_rules import reference_alerts
 
 PROPERTY_SETTINGS = settings(
@@ -176,3 +176,12 @@ def test_persisting_the_state_mid_history_changes_nothing(
     got += [evaluate(restored, e) for e in events[split:]]
     assert fingerprint(got) == expected
     assert restored.to_dict() == uninterrupted.to_dict()
+
+
+@PROPERTY_SETTINGS
+@given(focused_history())
+def test_engine_agrees_with_the_reference_oracle_at_the_boundaries(
+    events: list[ClinicalEvent],
+) -> None:
+    expected = reference_alerts([to_history_dict(event) for event in events])
+    assert engine_alerts(events) == expected

@@ -1,0 +1,1 @@
+"""Who is who: clinic settings (a file), patients and clinicians (compacted topics)."""

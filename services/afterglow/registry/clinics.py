@@ -1,0 +1,103 @@
+"""Clinic settings from a TOML file (AFTERGLOW_CLINICS_FILE), validated by its JSON Schema.
+
+A file rather than a compacted topic: settings change rarely, are reviewed like code, and
+every worker needs all of them (a topic-backed table is partitioned by clinic, so a worker
+would only see some clinics).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from afterglow.core.schedule.config import ScheduleConfig
+from afterglow.validation import InvalidEvent, SchemaCatalog, default_catalog
+
+SCHEMA = "clinic-settings"
+
+
+class ClinicSettingsError(ValueError):
+    """The clinics file is missing or invalid; the message names the file and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicSettings:
+    clinic_id: str
+    display_name: str
+    contact_phone: str
+    medical_director: Contact
+    schedule: ScheduleConfig
+
+
+class ClinicDirectory:
+    def __init__(self, defaults: ClinicSettings, clinics: dict[str, ClinicSettings]) -> None:
+        self._defaults = defaults
+        self._clinics = clinics
+
+    def get(self, clinic_id: str) -> ClinicSettings:
+        return self._clinics.get(clinic_id) or ClinicSettings(
+            clinic_id=clinic_id,
+            display_name=self._defaults.display_name,
+            contact_phone=self._defaults.contact_phone,
+            medical_director=self._defaults.medical_director,
+            schedule=self._defaults.schedule,
+        )
+
+    def clinic_ids(self) -> list[str]:
+        return sorted(self._clinics)
+
+
+def load_clinics(path: Path, catalog: SchemaCatalog | None = None) -> ClinicDirectory:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ClinicSettingsError(f"clinic settings file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ClinicSettingsError(f"{path}: not valid TOML ({error})") from None
+    try:
+        (catalog or default_catalog()).validate(SCHEMA, data)
+    except InvalidEvent as error:
+        raise ClinicSettingsError(f"{path}: {error}") from None
+    defaults_raw: dict[str, Any] = data["defaults"]
+    defaults = _settings("*", defaults_raw)
+    clinics = {
+        clinic_id: _settings(clinic_id, {**defaults_raw, **overrides})
+        for clinic_id, overrides in data.get("clinics", {}).items()
+    }
+    return ClinicDirectory(defaults, clinics)
+
+
+def _settings(clinic_id: str, raw: dict[str, Any]) -> ClinicSettings:
+    window = raw["send_window"]
+    schedule = ScheduleConfig(
+        followup_days=tuple(sorted(raw["followup_days"])),
+        send_time=_time(raw["send_time"]),
+        window_start=_time(window["start"]),
+        window_end=_time(window["end"]),
+    )
+    if not schedule.window_start <= schedule.send_time < schedule.window_end:
+        raise ClinicSettingsError(
+            f"clinic {clinic_id}: send_time {raw['send_time']} is outside its send window"
+        )
+    director = raw["medical_director"]
+    return ClinicSettings(
+        clinic_id=clinic_id,
+        display_name=raw["display_name"],
+        contact_phone=raw["contact_phone"],
+        medical_director=Contact(director["name"], director["phone"]),
+        schedule=schedule,
+    )
+
+
+def _time(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))

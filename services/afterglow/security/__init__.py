@@ -1,0 +1,1 @@
+"""Access control for the operator API and, later, the dashboard."""

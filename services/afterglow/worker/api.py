@@ -1,0 +1,42 @@
+"""The worker's operator API: a patient's plan as the running system holds it.
+
+Patient data, so every route needs the operator bearer token. `table_route` sends the
+request to the worker that owns the patient's partition (GET only: Faust drops bodies).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from afterglow.security.operator_token import authorized, ensure_operator_token
+
+if TYPE_CHECKING:
+    from afterglow.worker.app import WorkerContext
+    from afterglow.worker.scheduler import Scheduler
+
+
+def register_api(context: WorkerContext, scheduler: Scheduler) -> None:
+    app = context.app
+    token = ensure_operator_token(context.settings)
+
+    @app.page("/api/schedule/{patient_id}/")
+    @app.table_route(table=scheduler.schedules, match_info="patient_id")
+    async def schedule(web: Any, request: Any, patient_id: str) -> Any:
+        if not authorized(request.headers.get("Authorization"), token):
+            return web.json({"error": "operator token required"}, status=401)
+        key = patient_id.encode()
+        plan = scheduler.schedules.get(key)
+        registration = context.patients.get(key)
+        if plan is None and registration is None:
+            return web.json({"error": "unknown patient"}, status=404)
+        infusions = context.infusions.get(key) or {}
+        return web.json(
+            {
+                "patient_id": patient_id,
+                "registered": registration is not None,
+                "timezone": (registration or {}).get("timezone"),
+                "sms_consent": (registration or {}).get("sms_consent"),
+                "infusions": infusions.get("infusions", []),
+                "schedule": plan,
+            }
+        )
