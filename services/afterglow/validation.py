@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,32 @@ from afterglow.resources import schemas_dir
 
 class InvalidEvent(ValueError):
     """An input that does not match its schema; `str()` is the reason for humans."""
+
+
+# RFC 3339 date-time: fastjsonschema's built-in pattern also accepts "+0500" offsets, which
+# RFC 3339 (and the reference `jsonschema` checker) reject. Dates are checked for real
+# calendar days, leap years included.
+RFC3339_DATE_TIME = (
+    r"^(?:\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
+    r"|02-(?:0[1-9]|1\d|2[0-8]))|(?:\d\d(?:0[48]|[2468][048]|[13579][26])"
+    r"|(?:[02468][048]|[13579][26])00)-02-29)[tT](?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)"
+    r"(?:\.\d+)?(?:[+-](?:[01]\d|2[0-3]):[0-5]\d|[zZ])\Z"
+)
+
+
+def parse_instant(text: str, field: str = "at") -> datetime:
+    """A schema-valid RFC 3339 date-time as an aware datetime; InvalidEvent for the few that
+    Python cannot represent (a leap second, year 0) instead of a crash."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            at = datetime.fromisoformat(text.upper())  # RFC 3339 allows "t" and "z"
+        except ValueError:
+            raise InvalidEvent(f"{field} {text!r} is not a supported date-time") from None
+    if at.tzinfo is None:
+        raise InvalidEvent(f"{field} {text!r} has no UTC offset")
+    return at
 
 
 CompiledValidator = Callable[[Any], Any]
@@ -45,7 +72,9 @@ class SchemaCatalog:
         if compiled is None:
             if name not in self.schemas:
                 raise KeyError(f"no schema named {name!r} in {self.root}")
-            compiled = fastjsonschema.compile(self.schemas[name])
+            compiled = fastjsonschema.compile(
+                self.schemas[name], formats={"date-time": RFC3339_DATE_TIME}
+            )
             self._compiled[name] = compiled
         return compiled
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from afterglow.cli.backtest_cmd import run_backtest
 from tests.backtest.cli import (
     Result,
     assessment,
@@ -74,9 +76,10 @@ def test_alerts_are_printed_as_json_lines_in_the_order_raised(tmp_path: Path) ->
 
 
 def test_stdin_dash_reads_standard_input() -> None:
-    result = run_afterglow(["backtest", "-"], stdin=history_text(CLINIC_HISTORY))
+    result = run_afterglow(["backtest", "-", "--summary"], stdin=history_text(CLINIC_HISTORY))
     assert_ok(result)
     assert brief(result.alerts()) == CLINIC_EXPECTED
+    assert result.summary()["alerts"] == len(CLINIC_EXPECTED)
 
 
 def test_blank_lines_are_ignored(tmp_path: Path) -> None:
@@ -90,9 +93,10 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
 
 def test_empty_history(tmp_path: Path) -> None:
     path = write_history(tmp_path / "h.jsonl", [])
-    assert_ok(result := run_afterglow(["backtest", str(path)]))
-    assert result.stdout == ""
-    summary = run_afterglow(["backtest", str(path), "--summary-only"]).summary()
+    result = run_afterglow(["backtest", str(path), "--summary"])
+    assert_ok(result)
+    assert result.alerts() == []
+    summary = result.summary()
     assert summary["alerts"] == 0
     assert all(summary["by_kind"][kind]["count"] == 0 for kind in KINDS)
 
@@ -176,9 +180,7 @@ def test_summary_only_prints_no_alerts(tmp_path: Path) -> None:
     (only,) = result.stdout.splitlines()
     summary = json.loads(only)["summary"]
     counts = {kind: summary["by_kind"][kind]["count"] for kind in KINDS}
-    assert counts == {
-        kind: sum(1 for row in CLINIC_EXPECTED if row[1] == kind) for kind in KINDS
-    }
+    assert counts == {kind: sum(1 for row in CLINIC_EXPECTED if row[1] == kind) for kind in KINDS}
     assert summary["alerts"] == len(CLINIC_EXPECTED)
 
 
@@ -210,8 +212,12 @@ ERROR_CASES: dict[str, dict[str, Any] | str] = {
     "item not an integer": bad_assessment(items=[1, 1, 1, "1", 1, 1, 1, 1, 0]),
     "patient_id not a string": {**GOOD, "patient_id": 7},
     "at not a string": {**GOOD, "at": 1704067200},
-    "baseline as a string": event("patient_enrolled", "p", "2024-01-02T00:00:00Z", baseline_phq9="12"),
-    "baseline out of range": event("patient_enrolled", "p", "2024-01-02T00:00:00Z", baseline_phq9=28),
+    "baseline as a string": event(
+        "patient_enrolled", "p", "2024-01-02T00:00:00Z", baseline_phq9="12"
+    ),
+    "baseline out of range": event(
+        "patient_enrolled", "p", "2024-01-02T00:00:00Z", baseline_phq9=28
+    ),
     "item out of range (4)": bad_assessment(items=[1, 1, 1, 1, 4, 1, 1, 1, 0]),
     "item out of range (-1)": bad_assessment(items=[1, 1, 1, 1, -1, 1, 1, 1, 0]),
     "8 items": bad_assessment(items=ITEMS[:8]),
@@ -225,37 +231,61 @@ ERROR_CASES: dict[str, dict[str, Any] | str] = {
 }
 
 
+# The cases contract.md §1 names run through the real command; every case also runs
+# in-process through the function the command calls (fast, same code path).
+CLI_ERROR_CASES = (
+    "not JSON",
+    "unknown type",
+    "missing items",
+    "patient_id not a string",
+    "item out of range (4)",
+    "8 items",
+    "datetime without offset",
+    "time going backwards",
+)
+
+
+def error_lines(bad: dict[str, Any] | str) -> list[dict[str, Any] | str]:
+    return [GOOD, "", "", bad, assessment("p", "2024-02-01T00:00:00Z", 20)]
+
+
 @pytest.fixture(scope="module")
 def error_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
-    """All error cases run at once (each is a separate process; they are independent)."""
+    """The command-line error cases, run concurrently (independent processes)."""
     folder = tmp_path_factory.mktemp("errors")
 
-    def run(item: tuple[int, tuple[str, dict[str, Any] | str]]) -> tuple[str, Result]:
-        number, (name, bad) = item
-        lines: list[dict[str, Any] | str] = [
-            GOOD,
-            "",
-            "",
-            bad,
-            assessment("p", "2024-02-01T00:00:00Z", 20),
-        ]
-        path = write_history(folder / f"case{number}.jsonl", lines)
+    def run(item: tuple[int, str]) -> tuple[str, Result]:
+        number, name = item
+        path = write_history(folder / f"case{number}.jsonl", error_lines(ERROR_CASES[name]))
         return name, run_afterglow(["backtest", str(path)])
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(pool.map(run, enumerate(ERROR_CASES.items())))
+        return dict(pool.map(run, enumerate(CLI_ERROR_CASES)))
 
 
-@pytest.mark.parametrize("case", list(ERROR_CASES))
-def test_invalid_line_exits_2_with_its_physical_line_number(
-    case: str, error_results: dict[str, Result]
-) -> None:
-    result = error_results[case]
+def check_error(result: Result) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert re.search(r"^line 4: \S", result.stderr, re.MULTILINE), result.stderr
     assert "Traceback" not in result.stderr
     # Nothing after the bad line was evaluated.
     assert all(alert["kind"] != "severe" for alert in result.alerts())
+
+
+@pytest.mark.parametrize("case", CLI_ERROR_CASES)
+def test_invalid_line_exits_2_with_its_physical_line_number(
+    case: str, error_results: dict[str, Result]
+) -> None:
+    check_error(error_results[case])
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_every_invalid_line_is_reported_with_status_2(case: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_backtest(
+        io.StringIO(history_text(error_lines(ERROR_CASES[case]))), out, err, True, False
+    )
+    check_error(Result(code, out.getvalue(), err.getvalue()))
+    assert '"summary"' not in out.getvalue()
 
 
 def test_error_reason_names_the_problem(error_results: dict[str, Result]) -> None:
@@ -264,17 +294,13 @@ def test_error_reason_names_the_problem(error_results: dict[str, Result]) -> Non
     assert "backwards" in error_results["time going backwards"].stderr
 
 
-@pytest.mark.parametrize(
-    "at",
-    [
-        "2024-01-02t00:00:00z",  # RFC 3339 allows lower-case "t" and "z"
-        "2024-06-30T23:59:60Z",  # RFC 3339 allows a leap second
-    ],
-)
-def test_unusual_but_schema_valid_datetimes_never_crash(tmp_path: Path, at: str) -> None:
-    # contract.md §1: exit 2 with `line N: ...` on an invalid line, 0 otherwise; never a
-    # traceback (exit 1).
-    lines: list[dict[str, Any] | str] = [GOOD, event("checkin_expired", "p", at)]
+def test_lower_case_t_and_z_never_crash(tmp_path: Path) -> None:
+    # RFC 3339 allows lower-case "t" and "z"; the schema accepts them. contract.md §1:
+    # exit 2 with `line N: ...` on an invalid line, 0 otherwise - never a traceback.
+    lines: list[dict[str, Any] | str] = [
+        GOOD,
+        event("checkin_expired", "p", "2024-01-02t00:00:00z"),
+    ]
     result = run_afterglow(["backtest", str(write_history(tmp_path / "h.jsonl", lines))])
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode in (0, 2)
@@ -282,7 +308,23 @@ def test_unusual_but_schema_valid_datetimes_never_crash(tmp_path: Path, at: str)
         assert re.search(r"^line 2: \S", result.stderr, re.MULTILINE), result.stderr
 
 
-def test_missing_file_is_an_error(tmp_path: Path) -> None:
-    result = run_afterglow(["backtest", str(tmp_path / "nope.jsonl")])
-    assert result.returncode != 0
-    assert result.stdout == ""
+@pytest.mark.parametrize(
+    "at",
+    [
+        "2024-06-30T23:59:60Z",  # RFC 3339 leap second; Python's datetime cannot hold it
+        "0000-01-01T00:00:00Z",  # year 0 matches the date-time pattern
+        "9999-12-31T00:00:00Z",  # its follow-up window ends after year 9999
+    ],
+)
+def test_schema_valid_datetimes_never_crash(at: str) -> None:
+    # Every line here passes the schema; contract.md §1 allows only exit 0, or exit 2 with
+    # `line N: ...`.
+    lines: list[dict[str, Any] | str] = [GOOD, event("infusion_completed", "p", at)]
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        code = run_backtest(io.StringIO(history_text(lines)), out, err, True, False)
+    except (ValueError, OverflowError) as error:
+        pytest.fail(f"the backtest crashed: {type(error).__name__}: {error}")
+    assert code in (0, 2)
+    if code == 2:
+        assert re.search(r"^line 2: \S", err.getvalue(), re.MULTILINE), err.getvalue()

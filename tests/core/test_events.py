@@ -18,6 +18,7 @@ from afterglow.core.events import (
     SelfHarmItemAnswered,
     require_aware,
 )
+from afterglow.core.rules import PatientRuleState, evaluate
 from tests.core.builders import at
 
 NAIVE = datetime(2024, 3, 1, 9, 0)
@@ -41,15 +42,15 @@ BUILDERS = {
 }
 
 
-def test_event_constructors_reject_naive_datetimes() -> None:
-    # events.py promises: "constructors reject naive ones so that a missing offset can
-    # never silently be read as local time".
+def test_the_engine_refuses_every_event_without_a_utc_offset() -> None:
+    # A naive time would be compared with aware ones or, worse, read as local time.
     accepted = []
     for name, build in BUILDERS.items():
-        assert build(at(0)).at == at(0)
+        state = PatientRuleState("p")
+        evaluate(state, build(at(0)))
         try:
-            build(NAIVE)
+            evaluate(PatientRuleState("p"), build(NAIVE))
         except NaiveDatetimeError:
             continue
         accepted.append(name)
-    assert accepted == [], f"built with a naive datetime: {', '.join(accepted)}"
+    assert accepted == [], f"evaluated with a naive datetime: {', '.join(accepted)}"

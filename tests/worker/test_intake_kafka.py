@@ -2,86 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-from afterglow.broker.topics import ensure_topics
-from afterglow.config import Settings
-from tests.support.kafka_io import as_json, produce, read_topic, table_state, wait_for
-from tests.support.processes import AfterglowProcess, free_port
+from tests.support.kafka_io import as_json, produce, wait_for
+from tests.support.records import infusion, patient
+from tests.support.worker import WorkerUnderTest
 
 pytestmark = pytest.mark.kafka
 
 
-def _patient(patient_id: str, **overrides: object) -> dict[str, object]:
-    record: dict[str, object] = {
-        "patient_id": patient_id,
-        "clinic_id": "clinic-a",
-        "phone": "+15555550101",
-        "timezone": "America/Chicago",
-        "language": "en",
-        "clinician_id": "clin-1",
-        "sms_consent": True,
-    }
-    record.update(overrides)
-    return record
-
-
-def _infusion(event_id: str, patient_id: str, completed_at: str) -> dict[str, object]:
-    return {
-        "event_id": event_id,
-        "patient_id": patient_id,
-        "clinic_id": "clinic-a",
-        "completed_at": completed_at,
-    }
-
-
-class WorkerUnderTest:
-    def __init__(self, settings: Settings, data_dir: Path) -> None:
-        self.settings = settings
-        self.app_id = f"{settings.topic_prefix}afterglow"
-        self.web_port = free_port()
-        self.env = {
-            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "AFTERGLOW_TOPIC_PREFIX": settings.topic_prefix,
-            "AFTERGLOW_APP_ID": self.app_id,
-            "AFTERGLOW_DATA_DIR": str(data_dir),
-            "AFTERGLOW_WORKER_WEB_PORT": str(self.web_port),
-        }
-        self.log = data_dir / "worker.log"
-
-    def process(self) -> AfterglowProcess:
-        return AfterglowProcess(["worker"], self.env, self.log)
-
-    def table(self, name: str) -> dict[str, object]:
-        return table_state(self.settings.kafka_bootstrap_servers, f"{self.app_id}-{name}-changelog")
-
-    def topic(self, name: str) -> str:
-        return self.settings.topic(name)
-
-    def metrics(self) -> str:
-        url = f"http://127.0.0.1:{self.web_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return str(response.read().decode())
-
-
-@pytest.fixture
-def worker(kafka_settings: Settings, tmp_path: Path) -> WorkerUnderTest:
-    # As in production, the catalog exists before anyone produces (the worker ensures it too).
-    assert ensure_topics(kafka_settings).ok
-    return WorkerUnderTest(kafka_settings, tmp_path)
-
-
 def _deadletters(worker: WorkerUnderTest) -> list[dict[str, object]]:
-    bootstrap = worker.settings.kafka_bootstrap_servers
-    return [
-        json.loads(value)
-        for _, value in read_topic(bootstrap, worker.topic("deadletter"))
-        if value is not None
-    ]
+    return worker.records("deadletter")
 
 
 def _at_least(items: list[dict[str, object]], count: int) -> list[dict[str, object]] | None:
@@ -105,24 +36,24 @@ def test_valid_duplicate_and_invalid_events(worker: WorkerUnderTest) -> None:
             bootstrap,
             patients_topic,
             [
-                ("p-1", as_json(_patient("p-1"))),
-                ("p-2", as_json(_patient("p-2", language="es", timezone="Europe/Madrid"))),
-                ("p-3", as_json(_patient("p-3", phone="555-0101"))),
-                ("p-4", as_json(_patient("p-4", timezone="Mars/Olympus_Mons"))),
+                ("p-1", as_json(patient("p-1"))),
+                ("p-2", as_json(patient("p-2", language="es", timezone="Europe/Madrid"))),
+                ("p-3", as_json(patient("p-3", phone="555-0101"))),
+                ("p-4", as_json(patient("p-4", timezone="Mars/Olympus_Mons"))),
             ],
         )
         produce(
             bootstrap,
             infusions_topic,
             [
-                ("p-1", as_json(_infusion("e-2", "p-1", "2026-03-03T15:00:00-06:00"))),
-                ("p-1", as_json(_infusion("e-1", "p-1", "2026-03-01T15:00:00-06:00"))),
-                ("p-1", as_json(_infusion("e-1", "p-1", "2026-03-01T15:00:00-06:00"))),
-                ("p-2", as_json(_infusion("e-3", "p-2", "2026-03-02T10:00:00+01:00"))),
+                ("p-1", as_json(infusion("e-2", "p-1", "2026-03-03T15:00:00-06:00"))),
+                ("p-1", as_json(infusion("e-1", "p-1", "2026-03-01T15:00:00-06:00"))),
+                ("p-1", as_json(infusion("e-1", "p-1", "2026-03-01T15:00:00-06:00"))),
+                ("p-2", as_json(infusion("e-3", "p-2", "2026-03-02T10:00:00+01:00"))),
                 ("p-1", bad_json),
                 ("p-1", as_json({"event_id": "e-4", "patient_id": "p-1"})),
-                ("p-9", as_json(_infusion("e-5", "p-1", "2026-03-04T15:00:00-06:00"))),
-                ("p-1", as_json(_infusion("e-6", "p-1", "2026-03-05T15:00:00"))),
+                ("p-9", as_json(infusion("e-5", "p-1", "2026-03-04T15:00:00-06:00"))),
+                ("p-1", as_json(infusion("e-6", "p-1", "2026-03-05T15:00:00"))),
             ],
         )
         try:
@@ -138,7 +69,7 @@ def test_valid_duplicate_and_invalid_events(worker: WorkerUnderTest) -> None:
     assert _event_ids(worker, "p-2") == ["e-3"]
     patients = worker.table("patients")
     assert sorted(patients) == ["p-1", "p-2"]
-    assert patients["p-2"] == _patient("p-2", language="es", timezone="Europe/Madrid")
+    assert patients["p-2"] == patient("p-2", language="es", timezone="Europe/Madrid")
 
     # Every invalid input is in deadletter with its reason and the payload as sent.
     reasons = {(d["source_topic"], d["key"]): d["error"] for d in dead}
@@ -160,11 +91,11 @@ def test_valid_duplicate_and_invalid_events(worker: WorkerUnderTest) -> None:
 def test_restart_recovers_tables_and_keeps_ignoring_duplicates(worker: WorkerUnderTest) -> None:
     bootstrap = worker.settings.kafka_bootstrap_servers
     topic = worker.topic("clinic.infusions.completed")
-    first = as_json(_infusion("e-1", "p-1", "2026-03-01T15:00:00-06:00"))
+    first = as_json(infusion("e-1", "p-1", "2026-03-01T15:00:00-06:00"))
     with worker.process():
         produce(bootstrap, topic, [("p-1", first)])
         wait_for(lambda: _event_ids(worker, "p-1"), timeout=90, what="first infusion")
-    second = as_json(_infusion("e-2", "p-1", "2026-03-08T15:00:00-06:00"))
+    second = as_json(infusion("e-2", "p-1", "2026-03-08T15:00:00-06:00"))
     with worker.process() as process:
         # The redelivered e-1 is recognised only if the restarted worker recovered its table.
         produce(bootstrap, topic, [("p-1", first), ("p-1", second)])

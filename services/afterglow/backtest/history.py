@@ -23,6 +23,7 @@ from afterglow.validation import (
     SchemaCatalog,
     check,
     default_catalog,
+    parse_instant,
 )
 
 
@@ -86,7 +87,8 @@ class HistoryReader:
         except InvalidEvent as error:
             raise HistoryError(number, f"{event_type}: {error}") from None
         at_text: str = data["at"]
-        at = datetime.fromisoformat(at_text)
-        if at.tzinfo is None:
-            raise HistoryError(number, f"at {at_text!r} has no UTC offset")
+        try:
+            at = parse_instant(at_text)
+        except InvalidEvent as error:
+            raise HistoryError(number, f"{event_type}: {error}") from None
         return HistoryLine(number, at_text, _BUILDERS[event_type](data, data["patient_id"], at))

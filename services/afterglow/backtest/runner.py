@@ -59,11 +59,14 @@ class Backtest:
             state = self.states[event.patient_id] = PatientRuleState(event.patient_id)
         try:
             decisions = evaluate(state, event, self.config)
+            if isinstance(event, InfusionCompleted):
+                self.exposure.infusion(event.patient_id, event.at)
         except EventOrderError as error:
             raise HistoryError(line.number, str(error)) from None
+        except OverflowError:
+            # An infusion in year 9999: its follow-up would end after the last datetime.
+            raise HistoryError(line.number, "at is too far in the future") from None
         self.events += 1
-        if isinstance(event, InfusionCompleted):
-            self.exposure.infusion(event.patient_id, event.at)
         if not decisions:
             return []
         raised = [RaisedAlert(d, line.at_text) for d in decisions if d.action is AlertAction.RAISED]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from afterglow.validation import InvalidEvent, SchemaCatalog
+from afterglow.validation import InvalidEvent, SchemaCatalog, parse_instant
 
 PATIENTS_SCHEMA = "clinic.patients"
 CLINICIANS_SCHEMA = "clinic.clinicians"
@@ -38,13 +38,7 @@ def require_key(key: bytes | None, expected: str, field: str) -> None:
 
 
 def parse_datetime(text: str, field: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidEvent(f"{field} {text!r} is not an ISO-8601 date-time") from None
-    if at.tzinfo is None:
-        raise InvalidEvent(f"{field} {text!r} has no UTC offset")
-    return at
+    return parse_instant(text, field)
 
 
 def check_timezone(name: str) -> None:

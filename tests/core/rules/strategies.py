@@ -53,17 +53,16 @@ GAPS = st.sampled_from(
     + [timedelta(hours=h) for h in (1, 2, 12, 23)]
     + list(SPECIAL_GAPS) * 4
 )
-TOTALS = st.sampled_from(
-    [*range(28), 0, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 27]
-)
+TOTALS = st.sampled_from([*range(28), 0, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 27])
 ITEM9 = st.sampled_from((0, 0, 0, 0, 0, 1, 2, 3))
 BASELINES = st.sampled_from([None] * 6 + [8, 9, 10, 10, 11, 15, 15, 20, 20, 25, *range(28)])
 # Resolutions mostly target kinds that are likely to be open.
 RESOLVED_KINDS = st.sampled_from([k.value for k in AlertKind] + ["worsening", "severe"] * 2)
 
-BACKTEST_TYPES = (
-    ["assessment"] * 6 + ["infusion"] * 2 + ["expired"] * 3 + ["resolved"] * 2
-) + ["enrolled", "opted_out"]
+BACKTEST_TYPES = (["assessment"] * 6 + ["infusion"] * 2 + ["expired"] * 3 + ["resolved"] * 2) + [
+    "enrolled",
+    "opted_out",
+]
 STREAMING_TYPES = [*BACKTEST_TYPES, "self_harm", "crisis"]
 CHECKIN_IDS = ("c-1", "c-2", "c-3")
 DIFFICULTIES = st.sampled_from((None, 0, 1, 2, 3))
@@ -103,7 +102,9 @@ def patient_history(
             events.append(OptedOut(patient_id, when))
         elif kind == "self_harm":
             value = draw(ITEM9)
-            events.append(SelfHarmItemAnswered(patient_id, when, value, draw(st.sampled_from(CHECKIN_IDS))))
+            events.append(
+                SelfHarmItemAnswered(patient_id, when, value, draw(st.sampled_from(CHECKIN_IDS)))
+            )
         else:
             events.append(CrisisTextReceived(patient_id, when))
     return events

@@ -133,7 +133,7 @@ def test_restart_within_7_days_of_a_resolution_is_suppressed_but_still_restarts(
 
 
 def test_an_assessment_not_meeting_the_criterion_returns_to_responder() -> None:
-    patient, start, first_id = probable()
+    patient, start, _ = probable()
     patient.assess(start + timedelta(days=3), 6)
     assert patient.state.phase is RelapsePhase.RESPONDER
     assert patient.state.probable_since is None

@@ -1,10 +1,11 @@
 """A tiny pure shell for the check-in planner: an in-memory due index and a simulated clock.
 
 The index is keyed by `DueEntry.entry_id` (like the shell's due-index table): an entry
-returned with an id already present replaces it. Time advances in fixed steps ("ticks");
-at every tick the due entries (`due_at <= now`) are handed to `on_due` in `due_at` order,
-entries they return are indexed (and handled in the same tick when already due), and the
-signals are collected. Empty ticks are skipped, which changes nothing but the runtime.
+returned with an id already present replaces it. Time advances in fixed steps ("ticks",
+aligned to a fixed epoch); at every tick the due entries (`due_at <= now`) are handed to
+`on_due` in `due_at` order, an entry is removed once handled, the entries it returns are
+indexed (and handled in the same tick when already due), and the signals are collected.
+Empty ticks are skipped, which changes nothing but the runtime.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from afterglow.core.schedule.config import ScheduleConfig
-from afterglow.core.schedule.plan import Occurrence, OccurrenceKind, OccurrenceStatus
-from afterglow.core.schedule.plan import PatientSchedule
+from afterglow.core.schedule.plan import (
+    Occurrence,
+    OccurrenceKind,
+    OccurrenceStatus,
+    PatientSchedule,
+)
 from afterglow.core.schedule.planner import (
     CheckinSignal,
     DueAction,
@@ -38,6 +43,10 @@ SYDNEY = "Australia/Sydney"
 LOS_ANGELES = "America/Los_Angeles"
 
 DEFAULT_STEP = timedelta(minutes=15)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+# The follow-up days of clinical-rules.md §5, written out independently of config.py.
+EXPECTED_DAYS = [7, 14, 21, 28, 42, 56, 70, 84, *range(114, 355, 30)]
 
 
 def local(zone: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -104,22 +113,22 @@ class Sim:
         return min((e.due_at for e in self.index.values()), default=None)
 
     def advance(self, until: datetime, step: timedelta | None = None) -> list[CheckinSignal]:
-        """Tick every `step` from the current time until `until` (inclusive, on the grid),
-        then set the clock to `until` without a further tick."""
+        """Tick at every multiple of `step` (counted from a fixed epoch, like a timer firing
+        on the quarter hour) after the current time up to `until`, then set the clock to
+        `until` without a further tick."""
         step = step or self.step
         assert step > timedelta(0)
-        start, emitted = self.now, []
-        k = 1
-        while start + k * step <= until:
+        emitted: list[CheckinSignal] = []
+        k = (self.now - EPOCH) // step + 1
+        while EPOCH + k * step <= until:
             nxt = self.next_due()
             if nxt is None:
                 break
-            if nxt > start + k * step:
-                # Skip empty ticks: jump to the first grid tick at or after the next entry.
-                k = max(k, -((start - nxt) // step))
-                if start + k * step > until:
-                    break
-            self.now = start + k * step
+            # Skip empty ticks: go to the first grid tick at or after the next entry.
+            k = max(k, -((EPOCH - nxt) // step))
+            if EPOCH + k * step > until:
+                break
+            self.now = EPOCH + k * step
             emitted.extend(self.run_due())
             k += 1
         self.now = until
@@ -140,9 +149,7 @@ class Sim:
         self, timezone: str, *, consent: bool = True, baseline_known: bool = True
     ) -> PlannerResult:
         return self.apply(
-            on_registration(
-                self.schedule, timezone, consent, baseline_known, self.now, self.config
-            )
+            on_registration(self.schedule, timezone, consent, baseline_known, self.now, self.config)
         )
 
     def infuse(self, event_id: str, at: datetime | None = None) -> PlannerResult:
@@ -150,16 +157,16 @@ class Sim:
             on_infusion(self.schedule, event_id, at or self.now, self.now, self.config)
         )
 
-    def opt_out(self) -> PlannerResult:
-        return self.apply(on_opt_out(self.schedule, self.now, self.config))
+    def opt_out(self, at: datetime | None = None) -> PlannerResult:
+        """STOP texted at `at` (default: now), handled now."""
+        return self.apply(on_opt_out(self.schedule, at or self.now, self.now, self.config))
 
-    def opt_in(self) -> PlannerResult:
-        return self.apply(on_opt_in(self.schedule, self.now, self.config))
+    def opt_in(self, at: datetime | None = None) -> PlannerResult:
+        """START texted at `at` (default: now), handled now."""
+        return self.apply(on_opt_in(self.schedule, at or self.now, self.now, self.config))
 
     def probable_relapse(self, at: datetime | None = None) -> PlannerResult:
-        return self.apply(
-            on_probable_relapse(self.schedule, at or self.now, self.now, self.config)
-        )
+        return self.apply(on_probable_relapse(self.schedule, at or self.now, self.now, self.config))
 
     def complete(self, occurrence_id: str) -> bool:
         return on_checkin_completed(self.schedule, occurrence_id, self.now)
@@ -207,7 +214,5 @@ def repeated_days(signals: list[CheckinSignal], zone: str) -> dict[date, int]:
 
 def followups(signals: list[CheckinSignal]) -> list[CheckinSignal]:
     return [
-        s
-        for s in signals
-        if s.type is SignalType.CHECKIN_DUE and s.kind is OccurrenceKind.FOLLOWUP
+        s for s in signals if s.type is SignalType.CHECKIN_DUE and s.kind is OccurrenceKind.FOLLOWUP
     ]

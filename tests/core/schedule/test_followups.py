@@ -11,6 +11,7 @@ from afterglow.core.schedule.plan import OccurrenceKind
 from afterglow.core.schedule.planner import DueAction, SignalType
 from tests.core.schedule.driver import (
     BERLIN,
+    EXPECTED_DAYS,
     NEW_YORK,
     SYDNEY,
     Sim,
@@ -21,8 +22,6 @@ from tests.core.schedule.driver import (
     ten_local,
     wall,
 )
-
-EXPECTED_DAYS = [7, 14, 21, 28, 42, 56, 70, 84, *range(114, 355, 30)]
 
 
 def test_the_default_plan_is_the_clinical_schedule() -> None:

@@ -36,7 +36,7 @@ def test_an_unanswered_check_in_gets_two_reminders_then_expires() -> None:
         (SignalType.CHECKIN_EXPIRED, 0, t + 72 * H),
     ]
     assert sim.occurrence(occ).status is OccurrenceStatus.EXPIRED
-    reminder = [s for s in sim.signals if s.type is SignalType.CHECKIN_REMINDER][0]
+    reminder = next(s for s in sim.signals if s.type is SignalType.CHECKIN_REMINDER)
     assert reminder.kind is OccurrenceKind.FOLLOWUP
     assert reminder.planned_at == t
 

@@ -90,9 +90,7 @@ def test_a_wall_time_in_a_spring_forward_gap_resolves_to_just_after_the_gap(
         ((2026, 12, 31, 21, 0), (2027, 1, 1, 9, 0)),  # across a year end
     ],
 )
-def test_next_send_time_new_york(
-    now_wall: tuple[int, ...], expected_wall: tuple[int, ...]
-) -> None:
+def test_next_send_time_new_york(now_wall: tuple[int, ...], expected_wall: tuple[int, ...]) -> None:
     now = local(NEW_YORK, *now_wall)
     got = next_send_time(now, ZoneInfo(NEW_YORK), CONFIG)
     assert got == local(NEW_YORK, *expected_wall)

@@ -1,0 +1,29 @@
+"""Fictional clinic records for tests (555-01xx numbers only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def patient(patient_id: str, **overrides: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "patient_id": patient_id,
+        "clinic_id": "clinic-a",
+        "phone": "+15555550101",
+        "timezone": "America/Chicago",
+        "language": "en",
+        "clinician_id": "clin-1",
+        "sms_consent": True,
+        "baseline_phq9": 18,
+    }
+    record.update(overrides)
+    return record
+
+
+def infusion(event_id: str, patient_id: str, completed_at: str) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "patient_id": patient_id,
+        "clinic_id": "clinic-a",
+        "completed_at": completed_at,
+    }

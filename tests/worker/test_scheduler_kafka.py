@@ -1,0 +1,342 @@
+"""Check-in scheduling on the real local Kafka, with time driven by tick events."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.support.kafka_io import as_json, produce, wait_for
+from tests.support.records import infusion, patient
+from tests.support.worker import WorkerUnderTest
+
+pytestmark = pytest.mark.kafka
+
+FOLLOWUP_DAYS = (7, 14, 21, 28, 42, 56, 70, 84, 114, 144, 174, 204, 234, 264, 294, 324, 354)
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _ticks(start: datetime, end: datetime, step: timedelta) -> list[str]:
+    times, now = [], start
+    while now <= end:
+        times.append(now.isoformat())
+        now += step
+    return times
+
+
+def _of_type(records: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [r for r in records if r["type"] == kind]
+
+
+def _start_clock(worker: WorkerUnderTest, at: datetime) -> None:
+    """The scheduler's notion of now comes from ticks; give it one before the clinic's events."""
+    worker.send_ticks([at.isoformat()])
+    wait_for(
+        lambda: len(worker.table("scheduler-clock")) == worker.settings.topic_partitions,
+        timeout=90,
+        what="the first tick on every partition",
+    )
+
+
+def _clock_reached(worker: WorkerUnderTest, at: datetime) -> None:
+    def reached() -> bool:
+        clocks = worker.table("scheduler-clock").values()
+        return len(clocks) == worker.settings.topic_partitions and all(
+            datetime.fromisoformat(c["now"]) >= at for c in clocks
+        )
+
+    wait_for(reached, timeout=90, what=f"scheduler time {at.isoformat()}")
+
+
+def _register(worker: WorkerUnderTest, *records: dict[str, Any]) -> None:
+    produce(
+        worker.bootstrap,
+        worker.topic("clinic.patients"),
+        [(r["patient_id"], as_json(r)) for r in records],
+    )
+
+
+def _infuse(worker: WorkerUnderTest, *records: dict[str, Any]) -> None:
+    produce(
+        worker.bootstrap,
+        worker.topic("clinic.infusions.completed"),
+        [(r["patient_id"], as_json(r)) for r in records],
+    )
+
+
+def _planned(worker: WorkerUnderTest, patient_id: str, count: int) -> None:
+    def pending() -> bool:
+        plan = worker.table("schedules").get(patient_id) or {}
+        return sum(o["status"] == "pending" for o in plan.get("occurrences", [])) >= count
+
+    wait_for(pending, timeout=60, what=f"{count} check-ins planned for {patient_id}")
+
+
+def _signals(worker: WorkerUnderTest, kind: str | None = None) -> list[dict[str, Any]]:
+    records = worker.records("afterglow.checkins")
+    return records if kind is None else _of_type(records, kind)
+
+
+def _at_least(items: list[dict[str, Any]], count: int) -> list[dict[str, Any]] | None:
+    return items if len(items) >= count else None
+
+
+def _all_dispatched(
+    records: list[dict[str, Any]], expected: set[str]
+) -> list[dict[str, Any]] | None:
+    return records if {r["event_id"] for r in records} >= expected else None
+
+
+def _local(record: dict[str, Any], zone: str) -> datetime:
+    return datetime.fromisoformat(record["planned_at"]).astimezone(ZoneInfo(zone))
+
+
+def test_a_year_of_checkins_in_two_time_zones_across_dst(worker: WorkerUnderTest) -> None:
+    zones = {"p-ny": "America/New_York", "p-ber": "Europe/Berlin"}
+    with worker.process() as process:
+        try:
+            _start_clock(worker, START)
+            _register(*[worker], *[patient(p, timezone=z) for p, z in zones.items()])
+            _infuse(
+                worker,
+                infusion("e-ny", "p-ny", "2026-03-01T15:00:00-05:00"),
+                infusion("e-ber", "p-ber", "2026-03-01T15:00:00+01:00"),
+            )
+            for patient_id in zones:
+                _planned(worker, patient_id, len(FOLLOWUP_DAYS))
+            worker.send_ticks(_ticks(START, START + timedelta(days=372), timedelta(hours=6)))
+            expected = 2 * 4 * len(FOLLOWUP_DAYS)  # start, 2 reminders, expiry per check-in
+            records = wait_for(
+                lambda: _at_least(_signals(worker), expected),
+                timeout=240,
+                what=f"{expected} check-in signals",
+            )
+        except AssertionError:
+            print(process.log_tail())
+            raise
+
+    assert len(records) == expected
+    assert len({r["event_id"] for r in records}) == expected
+    for patient_id, zone in zones.items():
+        mine = [r for r in records if r["patient_id"] == patient_id]
+        starts = _of_type(mine, "checkin_due")
+        # Exactly the planned check-ins, each at 10:00 local on its day, DST or not.
+        assert [_local(r, zone).date() for r in starts] == [
+            date(2026, 3, 1) + timedelta(days=d) for d in FOLLOWUP_DAYS
+        ]
+        assert {_local(r, zone).time().isoformat() for r in starts} == {"10:00:00"}
+        # Each one actually went out inside the 09:00-20:00 window, local time.
+        for r in starts:
+            sent = datetime.fromisoformat(r["at"]).astimezone(ZoneInfo(zone))
+            assert 9 <= sent.hour < 20, r
+        assert len(_of_type(mine, "checkin_reminder")) == 2 * len(FOLLOWUP_DAYS)
+        assert len(_of_type(mine, "checkin_expired")) == len(FOLLOWUP_DAYS)
+    # The UTC hour of 10:00 local moves with daylight saving (US and EU change on different days).
+    ny_utc_hours = Counter(
+        datetime.fromisoformat(r["planned_at"]).astimezone(UTC).hour
+        for r in _of_type(records, "checkin_due")
+        if r["patient_id"] == "p-ny"
+    )
+    assert set(ny_utc_hours) == {14, 15}
+
+
+def test_a_booster_cancels_the_rest_and_replans_from_the_booster(
+    worker: WorkerUnderTest,
+) -> None:
+    zone = "America/Chicago"
+    with worker.process() as process:
+        try:
+            _start_clock(worker, START)
+            _register(worker, patient("p-1", timezone=zone))
+            _infuse(worker, infusion("e-1", "p-1", "2026-03-01T15:00:00-06:00"))
+            _planned(worker, "p-1", len(FOLLOWUP_DAYS))
+            first_phase_end = START + timedelta(days=10, hours=18)
+            worker.send_ticks(_ticks(START, first_phase_end, timedelta(hours=3)))
+            wait_for(
+                lambda: _of_type(worker.records("afterglow.checkins"), "checkin_expired"),
+                timeout=90,
+                what="the first check-in to run its course",
+            )
+            _infuse(worker, infusion("e-2", "p-1", "2026-03-11T15:00:00-05:00"))
+            _planned(worker, "p-1", len(FOLLOWUP_DAYS))
+            later = _ticks(
+                first_phase_end + timedelta(hours=3),
+                START + timedelta(days=40),
+                timedelta(hours=3),
+            )
+            worker.send_ticks(later)
+            starts = wait_for(
+                lambda: _at_least(_signals(worker, "checkin_due"), 5),
+                timeout=120,
+                what="five check-ins",
+            )
+            status, plan = worker.http_get("/api/schedule/p-1/")
+        except AssertionError:
+            print(process.log_tail())
+            raise
+
+    assert [s["occurrence_id"] for s in starts] == [
+        "e-1:d007",
+        "e-2:d007",
+        "e-2:d014",
+        "e-2:d021",
+        "e-2:d028",
+    ]
+    assert _local(starts[1], zone).date() == date(2026, 3, 18)
+    assert status == 200
+    occurrences = {o["occurrence_id"]: o for o in plan["schedule"]["occurrences"]}
+    assert occurrences["e-1:d014"]["status"] == "cancelled"
+    assert occurrences["e-1:d014"]["reason"] == "re-planned after infusion e-2"
+    assert occurrences["e-1:d007"]["status"] == "expired"
+
+
+def test_consent_opt_out_and_opt_in(worker: WorkerUnderTest) -> None:
+    zone = "America/Denver"
+
+    def consent(action: str, at: datetime) -> None:
+        record = {"event_id": f"c-{action}-{at:%j}", "patient_id": "p-1", "action": action}
+        record["at"] = at.isoformat()
+        produce(worker.bootstrap, worker.topic("afterglow.consent"), [("p-1", as_json(record))])
+
+    def dispatched() -> list[str]:
+        records = _of_type(worker.records("afterglow.checkins"), "checkin_due")
+        return [r["occurrence_id"] for r in records]
+
+    def advance(days_from: float, days_to: float) -> None:
+        """Tick every 2 simulated hours; return once the scheduler has caught up."""
+        times = _ticks(
+            START + timedelta(days=days_from), START + timedelta(days=days_to), timedelta(hours=2)
+        )
+        worker.send_ticks(times)
+        _clock_reached(worker, datetime.fromisoformat(times[-1]))
+
+    with worker.process() as process:
+        try:
+            _start_clock(worker, START)
+            # No SMS consent: the infusion is recorded but nothing is planned or sent.
+            _register(worker, patient("p-1", timezone=zone, sms_consent=False))
+            _infuse(worker, infusion("e-1", "p-1", "2026-03-01T12:00:00-07:00"))
+            wait_for(lambda: worker.table("infusions").get("p-1"), 60, "the infusion")
+            advance(0.1, 18)
+            # Consent on day 18: only check-ins still ahead (D+21 on) are planned.
+            _register(worker, patient("p-1", timezone=zone, sms_consent=True))
+            advance(18.1, 30)
+            wait_for(lambda: dispatched() == ["e-1:d021", "e-1:d028"], 90, "D+21 and D+28")
+            consent("opt_out", START + timedelta(days=30, hours=1))
+            advance(30.1, 50)
+            consent("opt_in", START + timedelta(days=50, hours=1))
+            advance(50.1, 60)
+            wait_for(lambda: len(dispatched()) >= 3, 90, "the check-in after opting in")
+            status, plan = worker.http_get("/api/schedule/p-1/")
+        except AssertionError:
+            print(process.log_tail())
+            raise
+
+    # D+42 fell while opted out and is not sent late; D+56 is the first after opting in.
+    assert dispatched() == ["e-1:d021", "e-1:d028", "e-1:d056"]
+    assert status == 200
+    occurrences = {o["occurrence_id"]: o for o in plan["schedule"]["occurrences"]}
+    assert occurrences["e-1:d042"]["status"] == "cancelled"
+    # Never planned at all while there was no consent.
+    assert "e-1:d007" not in occurrences
+    assert "e-1:d014" not in occurrences
+    assert occurrences["e-1:d070"]["status"] == "pending"
+
+
+def test_invalid_ticks_and_consent_go_to_deadletter_and_time_goes_on(
+    worker: WorkerUnderTest,
+) -> None:
+    with worker.process() as process:
+        try:
+            produce(
+                worker.bootstrap,
+                worker.topic("afterglow.ticks"),
+                [(None, b'{"now": "yesterday"}'), (None, b"not json")],
+            )
+            produce(
+                worker.bootstrap,
+                worker.topic("afterglow.consent"),
+                [
+                    (
+                        "p-1",
+                        as_json(
+                            {
+                                "event_id": "c-1",
+                                "patient_id": "p-1",
+                                "action": "maybe",
+                                "at": START.isoformat(),
+                            }
+                        ),
+                    )
+                ],
+            )
+            _start_clock(worker, START)
+            dead = wait_for(
+                lambda: _at_least(worker.records("deadletter"), 3),
+                timeout=60,
+                what="three dead letters",
+            )
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    reasons = sorted(str(d["error"]) for d in dead)
+    assert any("now" in r for r in reasons)
+    assert any("not JSON" in r for r in reasons)
+    assert any("action" in r for r in reasons)
+
+
+def test_sigkill_during_dispatch_loses_and_repeats_no_checkin(worker: WorkerUnderTest) -> None:
+    zones = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
+    patients = [patient(f"p-{i:04d}", timezone=zones[i % 4]) for i in range(1000)]
+    expected = {f"{p['patient_id']}:e-{p['patient_id']}:d007:start" for p in patients}
+    day7 = START + timedelta(days=7)
+    with worker.process() as first:
+        try:
+            _start_clock(worker, START)
+            _register(worker, *patients)
+            _infuse(
+                worker,
+                *[
+                    infusion(f"e-{p['patient_id']}", p["patient_id"], "2026-03-01T13:00:00-05:00")
+                    for p in patients
+                ],
+            )
+            wait_for(lambda: len(worker.table("schedules")) == 1000, 120, "1000 plans in the table")
+            # Ticks every 10 simulated minutes through day 7: dispatch spreads over hours.
+            worker.send_ticks(_ticks(day7, day7 + timedelta(hours=23), timedelta(minutes=10)))
+            seen = len(
+                wait_for(
+                    lambda: _at_least(_signals(worker, "checkin_due"), 150),
+                    timeout=120,
+                    what="dispatch under way",
+                )
+            )
+            assert first.process is not None
+            os.killpg(first.process.pid, signal.SIGKILL)
+            first.process.wait(timeout=30)
+        except AssertionError:
+            print(first.log_tail())
+            raise
+    print(f"SIGKILL after {seen} of 1000 check-ins were dispatched")
+    with worker.process() as second:
+        try:
+            starts = wait_for(
+                lambda: _all_dispatched(_signals(worker, "checkin_due"), expected),
+                timeout=180,
+                what="every check-in dispatched after the restart",
+            )
+        except AssertionError:
+            print(second.log_tail())
+            raise
+    ids = Counter(r["event_id"] for r in starts)
+    redelivered = sum(count - 1 for count in ids.values())
+    print(f"{redelivered} records redelivered with the same event id after the crash")
+    # Every due check-in was dispatched, under exactly one identity each.
+    assert set(ids) == expected
+    by_checkin = Counter(r["checkin_id"] for r in {r["event_id"]: r for r in starts}.values())
+    assert max(by_checkin.values()) == 1
