@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -31,10 +31,6 @@ class WorkerContext:
     metrics: WorkerMetrics
     clock: Clock
     deadletter_topic: Any
-    # Table values are plain JSON, so changelogs are readable by any Kafka client.
-    json_table_schema: Any = field(
-        default_factory=lambda: faust.Schema(key_serializer="raw", value_serializer="json")
-    )
     patients: Any = None
     infusions: Any = None
 
@@ -109,6 +105,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         web_in_thread=False,
         key_serializer="raw",
         value_serializer="raw",
+        # A crashed worker's partitions move after 10 s instead of Kafka's default minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
     )
     context = WorkerContext(
         app=app,
@@ -121,13 +120,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     context.patients = app.Table(
         "patients",
         default=None,
-        schema=context.json_table_schema,
+        key_type=bytes,
         help="patient_id -> latest valid registration",
     )
     context.infusions = app.Table(
         "infusions",
         default=None,
-        schema=context.json_table_schema,
+        key_type=bytes,
         help="patient_id -> infusion history, ordered, unique by event_id",
     )
     scheduler = Scheduler(context, load_clinics(settings.clinics_file))

@@ -20,7 +20,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler) -> None:
     clinicians = app.Table(
         "clinicians",
         default=None,
-        schema=context.json_table_schema,
+        key_type=bytes,
         help="clinician_id -> latest valid record",
     )
 

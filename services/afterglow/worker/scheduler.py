@@ -39,18 +39,17 @@ log = logging.getLogger(__name__)
 class Scheduler:
     def __init__(self, context: WorkerContext, clinics: ClinicDirectory) -> None:
         app = context.app
-        schema = context.json_table_schema
         self.context = context
         self.clinics = clinics
         self.schedules = app.Table(
-            "schedules", default=None, schema=schema, help="patient_id -> PatientSchedule"
+            "schedules", default=None, key_type=bytes, help="patient_id -> PatientSchedule"
         )
         self.clocks = app.Table(
-            "scheduler-clock", default=None, schema=schema, help="partition -> last tick now"
+            "scheduler-clock", default=None, key_type=bytes, help="partition -> last tick now"
         )
         self.index = DueIndex(
-            app.Table("due", default=None, schema=schema, help="partition|hour|shard -> entries"),
-            app.Table("due-buckets", default=None, schema=schema, help="partition -> buckets"),
+            app.Table("due", default=None, key_type=bytes, help="partition|hour|shard -> entries"),
+            app.Table("due-buckets", default=None, key_type=bytes, help="partition -> buckets"),
         )
         self.checkins_topic = app.topic(
             context.settings.topic("afterglow.checkins"), value_serializer="raw"
