@@ -78,17 +78,15 @@ class HistoryReader:
         if not isinstance(data, dict):
             raise HistoryError(number, "not a JSON object")
         event_type = data.get("type")
-        if not isinstance(event_type, str) or event_type not in self._validators:
+        validator = self._validators.get(event_type) if isinstance(event_type, str) else None
+        if validator is None or not isinstance(event_type, str):
             known = ", ".join(sorted(self._validators))
             raise HistoryError(number, f"unknown type {event_type!r} (expected one of {known})")
-        validator = self._validators[event_type]
         try:
             check(validator, data)
-        except InvalidEvent as error:
-            raise HistoryError(number, f"{event_type}: {error}") from None
-        at_text: str = data["at"]
-        try:
+            at_text: str = data["at"]
             at = parse_instant(at_text)
         except InvalidEvent as error:
             raise HistoryError(number, f"{event_type}: {error}") from None
-        return HistoryLine(number, at_text, _BUILDERS[event_type](data, data["patient_id"], at))
+        build = _BUILDERS[event_type]
+        return HistoryLine(number, at_text, build(data, data["patient_id"], at))

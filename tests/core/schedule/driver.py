@@ -44,6 +44,7 @@ LOS_ANGELES = "America/Los_Angeles"
 
 DEFAULT_STEP = timedelta(minutes=15)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_PER_TICK = 1000  # a planner that re-indexes due entries forever fails, not hangs
 
 # The follow-up days of clinical-rules.md §5, written out independently of config.py.
 EXPECTED_DAYS = [7, 14, 21, 28, 42, 56, 70, 84, *range(114, 355, 30)]
@@ -98,7 +99,7 @@ class Sim:
     def run_due(self) -> list[CheckinSignal]:
         """Handle every entry due at `now`, earliest first (one tick)."""
         emitted: list[CheckinSignal] = []
-        while True:
+        for _ in range(MAX_PER_TICK):
             due = [e for e in self.index.values() if e.due_at <= self.now]
             if not due:
                 return emitted
@@ -108,6 +109,7 @@ class Sim:
             result = on_due(self.schedule, entry, self.now, self.config)
             self.apply(result)
             emitted.extend(result.signals)
+        raise AssertionError(f"the planner keeps indexing entries already due at {self.now}")
 
     def next_due(self) -> datetime | None:
         return min((e.due_at for e in self.index.values()), default=None)
