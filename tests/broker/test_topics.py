@@ -12,14 +12,20 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from afterglow.broker.topics import (
     ALERTS,
     AUDIT,
-    CHECKINS,
-    CONSENT,
-    TICKS,
     CATALOG,
+    CHECKINS,
+    CLINICAL_EVENTS,
     CLINICIANS,
+    CONSENT,
     DEADLETTER,
     INFUSIONS_COMPLETED,
     PATIENTS,
+    PHONE_DIRECTORY,
+    SMS_INBOUND,
+    SMS_OUTBOUND,
+    SMS_PATIENT_INBOUND,
+    SMS_STATUS,
+    TICKS,
     Mismatch,
     ensure_topics,
 )
@@ -28,7 +34,7 @@ from afterglow.config import Settings
 pytestmark = pytest.mark.kafka
 
 _DAY_MS = 86_400_000
-COMPACTED = {PATIENTS, CLINICIANS}
+COMPACTED = {PATIENTS, CLINICIANS, PHONE_DIRECTORY}
 RETENTION_DAYS = {
     INFUSIONS_COMPLETED: 30,
     ALERTS: 365,
@@ -37,6 +43,11 @@ RETENTION_DAYS = {
     TICKS: 1,
     CHECKINS: 30,
     CONSENT: 365,
+    SMS_INBOUND: 30,
+    SMS_STATUS: 30,
+    SMS_PATIENT_INBOUND: 30,
+    SMS_OUTBOUND: 30,
+    CLINICAL_EVENTS: 2557,
 }
 
 

@@ -96,6 +96,43 @@ VALID: dict[str, dict[str, Any]] = {
         "source": "sms-keyword",
     },
     "afterglow.ticks": {"now": AT, "sent_by": "worker-1"},
+    "afterglow.sms.inbound": {
+        "message_sid": "SM0001",
+        "from": "+15555550101",
+        "to": "+15005550006",
+        "body": "2",
+        "received_at": AT,
+    },
+    "afterglow.sms.status": {"message_sid": "SM0001", "status": "delivered", "received_at": AT},
+    "afterglow.sms.patient-inbound": {
+        "message_sid": "SM0001",
+        "patient_id": "pt-1",
+        "body": "2",
+        "received_at": AT,
+    },
+    "afterglow.sms.outbound": {
+        "send_key": "pt-1:occ-3:item-1",
+        "patient_id": "pt-1",
+        "to": "+15555550101",
+        "body": "Over the last 2 weeks...",
+        "category": "questionnaire",
+        "at": AT,
+    },
+    "afterglow.phone-directory": {
+        "phone": "+15555550101",
+        "role": "patient",
+        "owner_id": "pt-1",
+    },
+    "afterglow.clinical-events": {
+        "event_id": "pt-1:occ-3:assessment",
+        "type": "assessment_completed",
+        "patient_id": "pt-1",
+        "checkin_id": "pt-1:occ-3",
+        "at": AT,
+        "items": [1, 1, 0, 0, 2, 0, 1, 0, 0],
+        "total": 5,
+        "severity": "mild",
+    },
     "clinic-settings": {
         "defaults": {
             "display_name": "Lakeside Clinic",

@@ -30,6 +30,12 @@ AUDIT = "afterglow.audit"
 TICKS = "afterglow.ticks"
 CHECKINS = "afterglow.checkins"
 CONSENT = "afterglow.consent"
+SMS_INBOUND = "afterglow.sms.inbound"
+SMS_STATUS = "afterglow.sms.status"
+SMS_PATIENT_INBOUND = "afterglow.sms.patient-inbound"
+SMS_OUTBOUND = "afterglow.sms.outbound"
+PHONE_DIRECTORY = "afterglow.phone-directory"
+CLINICAL_EVENTS = "afterglow.clinical-events"
 
 _COMPACTED = {"cleanup.policy": "compact"}
 
@@ -111,6 +117,48 @@ CATALOG: tuple[TopicSpec, ...] = (
         _retention_days(365),
         key="patient_id",
         doc="Patient opt-out / opt-in (STOP, START) as they happen; the registry follows it.",
+    ),
+    TopicSpec(
+        SMS_INBOUND,
+        None,
+        _retention_days(30),
+        key="sender phone (E.164)",
+        doc="Texts received (Twilio webhook or simulator), as received; holds PHI.",
+    ),
+    TopicSpec(
+        SMS_STATUS,
+        None,
+        _retention_days(30),
+        key="MessageSid",
+        doc="Delivery status callbacks; out of order and repeated, applied forward only.",
+    ),
+    TopicSpec(
+        SMS_PATIENT_INBOUND,
+        None,
+        _retention_days(30),
+        key="patient_id",
+        doc="Inbound texts routed to the patient's partition for the conversation.",
+    ),
+    TopicSpec(
+        SMS_OUTBOUND,
+        None,
+        _retention_days(30),
+        key="patient_id",
+        doc="Texts to send, each with a deterministic send key; the sender dedupes.",
+    ),
+    TopicSpec(
+        PHONE_DIRECTORY,
+        None,
+        dict(_COMPACTED),
+        key="phone (E.164)",
+        doc="Who owns a phone number (patient or clinician), for routing inbound texts.",
+    ),
+    TopicSpec(
+        CLINICAL_EVENTS,
+        None,
+        _retention_days(2557),
+        key="patient_id",
+        doc="Answers and assessments from conversations: the rule engine's input.",
     ),
     TopicSpec(
         AUDIT,

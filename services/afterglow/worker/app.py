@@ -84,10 +84,15 @@ class WorkerContext:
 
 def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     # Imported here: agents modules import this one for WorkerContext.
+    from afterglow.sms.factory import gateway_for
     from afterglow.worker.api import register_api
+    from afterglow.worker.conversation import Conversations
     from afterglow.worker.intake_agents import register_intake
     from afterglow.worker.scheduler import Scheduler
     from afterglow.worker.scheduler_agents import register_scheduler
+    from afterglow.worker.sms_agents import register_sms
+    from afterglow.worker.sms_routing import SmsRouter
+    from afterglow.worker.sms_sender import SmsSender
 
     datadir = settings.data_dir / "worker" / settings.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
@@ -129,9 +134,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         key_type=bytes,
         help="patient_id -> infusion history, ordered, unique by event_id",
     )
-    scheduler = Scheduler(context, load_clinics(settings.clinics_file))
-    register_intake(context, scheduler)
+    clinics = load_clinics(settings.clinics_file)
+    scheduler = Scheduler(context, clinics)
+    router = SmsRouter(context)
+    sender = SmsSender(context, gateway_for(settings))
+    register_intake(context, scheduler, router)
     register_scheduler(context, scheduler)
+    conversations = Conversations(context, scheduler, clinics)
+    register_sms(context, router, conversations, sender)
     register_api(context, scheduler)
     _register_pages(context)
     return app

@@ -10,9 +10,10 @@ from afterglow.intake.records import parse_clinician, parse_infusion, parse_pati
 if TYPE_CHECKING:
     from afterglow.worker.app import WorkerContext
     from afterglow.worker.scheduler import Scheduler
+    from afterglow.worker.sms_routing import SmsRouter
 
 
-def register_intake(context: WorkerContext, scheduler: Scheduler) -> None:
+def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRouter) -> None:
     app = context.app
     settings = context.settings
     patients = context.patients
@@ -30,7 +31,9 @@ def register_intake(context: WorkerContext, scheduler: Scheduler) -> None:
             patients.pop(event.key, None)
             return "removed"
         record = parse_patient(context.catalog, event.key, event.value)
+        previous = patients.get(event.key)
         patients[event.key] = record
+        await router.publish_registration(previous, record)
         scheduler.on_registration(event.message.partition, event.key, record)
         return "accepted"
 

@@ -31,6 +31,19 @@ class WorkerMetrics:
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30),
             registry=self.registry,
         )
+        self.sms = Counter(
+            "afterglow_sms_total",
+            "Outbound texts by category and outcome (sent, duplicate, opted_out, bad_number, "
+            "temporary, rejected, unknown).",
+            ["category", "outcome"],
+            registry=self.registry,
+        )
+        self.clinical_events = Counter(
+            "afterglow_clinical_events_total",
+            "Clinical events from conversations, by type (no patient data in labels).",
+            ["type"],
+            registry=self.registry,
+        )
         self.timer_errors = Counter(
             "afterglow_tick_timer_errors_total",
             "Failures of the leader's tick timer (it retries at the next interval).",

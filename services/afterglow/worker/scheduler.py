@@ -20,6 +20,7 @@ from afterglow.core.schedule.plan import PatientSchedule
 from afterglow.core.schedule.planner import (
     CheckinSignal,
     PlannerResult,
+    on_checkin_completed,
     on_due,
     on_infusion,
     on_opt_in,
@@ -93,6 +94,13 @@ class Scheduler:
         change = on_opt_out if action == "opt_out" else on_opt_in
         result = change(schedule, at, self.now_for(partition), self._clinic(key).schedule)
         self._save(partition, key, schedule, result)
+
+    def on_checkin_completed(self, partition: int, key: bytes, checkin_id: str) -> None:
+        """The patient answered: no reminder, no expiry for this check-in."""
+        schedule = self._load(key)
+        occurrence_id = checkin_id.split(":", 1)[1] if ":" in checkin_id else checkin_id
+        if on_checkin_completed(schedule, occurrence_id, self.now_for(partition)):
+            self._save(partition, key, schedule, PlannerResult())
 
     async def on_tick(self, partition: int, now: datetime) -> int:
         """Handle every entry due on this partition; returns how many were due."""

@@ -44,7 +44,7 @@ LOS_ANGELES = "America/Los_Angeles"
 
 DEFAULT_STEP = timedelta(minutes=15)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_PER_TICK = 1000  # a planner that re-indexes due entries forever fails, not hangs
+MAX_PER_TICK = 200  # a planner that re-indexes due entries forever fails, not hangs
 
 # The follow-up days of clinical-rules.md §5, written out independently of config.py.
 EXPECTED_DAYS = [7, 14, 21, 28, 42, 56, 70, 84, *range(114, 355, 30)]
@@ -120,6 +120,7 @@ class Sim:
         `until` without a further tick."""
         step = step or self.step
         assert step > timedelta(0)
+        assert until >= self.now, "the clock does not go back"
         emitted: list[CheckinSignal] = []
         k = (self.now - EPOCH) // step + 1
         while EPOCH + k * step <= until:

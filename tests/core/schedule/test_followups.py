@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from afterglow.core.schedule.config import DEFAULT_FOLLOWUP_DAYS
+from afterglow.core.schedule.config import DEFAULT_FOLLOWUP_DAYS, ScheduleConfig
 from afterglow.core.schedule.plan import OccurrenceKind
 from afterglow.core.schedule.planner import DueAction, SignalType
 from tests.core.schedule.driver import (
@@ -123,3 +123,14 @@ def test_no_check_in_after_the_last_follow_up() -> None:
     assert sim.signals[-1].occurrence_id == last.occurrence_id
     assert sim.index == {}  # nothing left to do
     assert len(followups(sim.signals)) == 17
+
+
+@pytest.mark.parametrize("hour", [9, 11])
+def test_a_clinic_schedule_never_reaches_past_365_days(hour: int) -> None:
+    config = ScheduleConfig(followup_days=(7, 364, 366, 400))
+    infusion = local(NEW_YORK, 2026, 5, 5, hour)
+    sim = Sim(now=infusion, config=config)
+    sim.register(NEW_YORK)
+    sim.infuse("inf-1")
+    sim.advance(infusion + timedelta(days=500))
+    assert days_after(sim.dues, date(2026, 5, 5), NEW_YORK) == [7, 364]

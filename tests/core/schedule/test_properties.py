@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from afterglow.core.schedule.plan import OccurrenceKind, OccurrenceStatus
@@ -23,6 +23,8 @@ PROPERTY_SETTINGS = settings(
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
+    # No line-tracing "explain" phase: it makes a failing run slow and adds little here.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 )
 
 ZONES = [NEW_YORK, BERLIN, SYDNEY, LOS_ANGELES, "Asia/Kolkata"]

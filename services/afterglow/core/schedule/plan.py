@@ -226,7 +226,9 @@ def _wanted(schedule: PatientSchedule, now: datetime, config: ScheduleConfig) ->
                         confirmation_id(probable_at), OccurrenceKind.CONFIRMATORY, nominal, None
                     )
                 )
-    wanted.sort(key=lambda w: (w.nominal_day, w.kind is not OccurrenceKind.FOLLOWUP))
+    # On a shared day the baseline (due now) keeps it; the planned follow-up moves.
+    order = {OccurrenceKind.BASELINE: 0, OccurrenceKind.FOLLOWUP: 1, OccurrenceKind.CONFIRMATORY: 2}
+    wanted.sort(key=lambda w: (w.nominal_day, order[w.kind]))
     return wanted
 
 
@@ -235,23 +237,37 @@ def _send_time(
 ) -> datetime:
     """10:00 local on the nominal day (the baseline: the next window opening), moved to the
     next free local day when another check-in already starts that day."""
-    taken = {
+    if item.kind is OccurrenceKind.BASELINE:
+        candidate = next_send_time(now, zone, config)
+    else:
+        candidate = at_local(item.nominal_day, config.send_time, zone)
+    return free_send_time(schedule, candidate, zone, config, item.occurrence_id)
+
+
+def days_taken(schedule: PatientSchedule, except_id: str) -> set[date]:
+    """Local days on which another check-in starts, or is planned to."""
+    return {
         o.local_day
         for o in schedule.occurrences
-        if o.occurrence_id != item.occurrence_id
+        if o.occurrence_id != except_id
         and (o.status in _STARTED or o.status is OccurrenceStatus.PENDING)
     }
-    if item.kind is OccurrenceKind.BASELINE:
-        send_at = next_send_time(now, zone, config)
-        while local_date(send_at, zone) in taken:
-            send_at = at_local(
-                local_date(send_at, zone) + timedelta(days=1), config.send_time, zone
-            )
-        return send_at
-    day = item.nominal_day
-    while day in taken:
-        day += timedelta(days=1)
-    return at_local(day, config.send_time, zone)
+
+
+def free_send_time(
+    schedule: PatientSchedule,
+    candidate: datetime,
+    zone: ZoneInfo,
+    config: ScheduleConfig,
+    except_id: str,
+) -> datetime:
+    """`candidate`, or 10:00 on the first later local day with no other check-in."""
+    taken = days_taken(schedule, except_id)
+    while local_date(candidate, zone) in taken:
+        candidate = at_local(
+            local_date(candidate, zone) + timedelta(days=1), config.send_time, zone
+        )
+    return candidate
 
 
 def confirmation_id(probable_at: datetime) -> str:

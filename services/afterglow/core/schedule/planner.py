@@ -20,9 +20,11 @@ from afterglow.core.schedule.plan import (
     OccurrenceStatus,
     PatientSchedule,
     cancel,
+    days_taken,
+    free_send_time,
     replan,
 )
-from afterglow.core.schedule.window import in_window, local_date, next_send_time
+from afterglow.core.schedule.window import at_local, in_window, local_date, next_send_time
 
 
 class DueAction(StrEnum):
@@ -109,13 +111,13 @@ def on_registration(
     now: datetime,
     config: ScheduleConfig,
 ) -> PlannerResult:
+    moved: list[Occurrence] = []
     if schedule.timezone is not None and schedule.timezone != timezone:
-        # Local times change with the zone: re-plan every pending occurrence.
-        for occurrence in schedule.occurrences:
-            if occurrence.status is OccurrenceStatus.PENDING:
-                cancel(occurrence, now, "time zone changed")
+        moved = _move_to_zone(schedule, ZoneInfo(timezone), now, config)
     schedule.timezone = timezone
     schedule.sms_consent = sms_consent
+    if not sms_consent:
+        _stop_open_checkins(schedule, now, "SMS consent withdrawn")
     baseline_started = any(
         o.kind is OccurrenceKind.BASELINE
         and o.status not in (OccurrenceStatus.PENDING, OccurrenceStatus.CANCELLED)
@@ -123,7 +125,32 @@ def on_registration(
     )
     schedule.needs_baseline = not baseline_known and not baseline_started
     reason = "registration changed" if sms_consent else "no SMS consent"
-    return _start_entries(schedule.patient_id, replan(schedule, now, config, reason))
+    planned = replan(schedule, now, config, reason)
+    return _start_entries(schedule.patient_id, [*moved, *planned])
+
+
+def _move_to_zone(
+    schedule: PatientSchedule, zone: ZoneInfo, now: datetime, config: ScheduleConfig
+) -> list[Occurrence]:
+    """Pending check-ins keep their local day and time in the new zone; one whose new time
+    has already passed goes out at the next opening instead of being lost."""
+    moved = []
+    for occurrence in schedule.occurrences:
+        if occurrence.status is not OccurrenceStatus.PENDING:
+            continue
+        send_at = at_local(occurrence.local_day, config.send_time, zone)
+        if send_at <= now:
+            send_at = next_send_time(now, zone, config)
+        occurrence.send_at, occurrence.local_day = send_at, local_date(send_at, zone)
+        moved.append(occurrence)
+    return moved
+
+
+def _stop_open_checkins(schedule: PatientSchedule, now: datetime, reason: str) -> None:
+    for occurrence in schedule.occurrences:
+        if occurrence.status is OccurrenceStatus.DISPATCHED:
+            occurrence.status, occurrence.reason = OccurrenceStatus.STOPPED, reason
+            occurrence.closed_at = now
 
 
 def on_infusion(
@@ -152,10 +179,7 @@ def on_opt_out(
     if not _consent_is_new(schedule, at):
         return PlannerResult()
     schedule.opted_out = True
-    for occurrence in schedule.occurrences:
-        if occurrence.status is OccurrenceStatus.DISPATCHED:
-            occurrence.status, occurrence.reason = OccurrenceStatus.STOPPED, "opted out"
-            occurrence.closed_at = now
+    _stop_open_checkins(schedule, now, "opted out")
     replan(schedule, now, config, "opted out")
     return PlannerResult()
 
@@ -217,6 +241,8 @@ def on_due(
         return _start(schedule, occurrence, entry, zone, now, config)
     if entry.action is DueAction.REMINDER:
         if 0 < entry.number <= occurrence.reminders_sent:
+            if not schedule.eligible:
+                return PlannerResult()
             return _replay(SignalType.CHECKIN_REMINDER, entry, occurrence, now)
         if occurrence.status is not OccurrenceStatus.DISPATCHED:
             return PlannerResult()
@@ -248,19 +274,34 @@ def _start(
     if occurrence.status is not OccurrenceStatus.PENDING:
         if occurrence.dispatched_at is None:
             return PlannerResult()  # cancelled before it started
+        still_open = occurrence.status is OccurrenceStatus.DISPATCHED
         return PlannerResult(
-            index=_after_start(schedule, occurrence, occurrence.dispatched_at, config),
+            index=_after_start(schedule, occurrence, occurrence.dispatched_at, config)
+            if still_open
+            else [],
             signals=[_signal(SignalType.CHECKIN_DUE, entry, occurrence, occurrence.dispatched_at)],
         )
     if not schedule.eligible:
         cancel(occurrence, now, "not eligible at send time")
         return PlannerResult()
-    if not in_window(now, zone, config):
-        # The clock reached it outside the window (a worker was down): wait for the opening.
-        occurrence.send_at = next_send_time(now, zone, config)
+    if any(
+        o.status is OccurrenceStatus.PENDING and occurrence.send_at < o.send_at <= now
+        for o in schedule.occurrences
+    ):
+        # Several came due during an outage: only the most recent one is worth sending.
+        cancel(occurrence, now, "superseded by a later check-in after a delay")
+        return PlannerResult()
+    today = local_date(now, zone)
+    if not in_window(now, zone, config) or today in days_taken(schedule, occurrence.occurrence_id):
+        # Reached outside the window (a worker was down) or on a day that already has a
+        # check-in: wait for the next opening on a free day.
+        occurrence.send_at = free_send_time(
+            schedule, next_send_time(now, zone, config), zone, config, occurrence.occurrence_id
+        )
         occurrence.local_day = local_date(occurrence.send_at, zone)
         return _start_entries(schedule.patient_id, [occurrence])
     occurrence.status, occurrence.dispatched_at = OccurrenceStatus.DISPATCHED, now
+    occurrence.local_day = today
     if occurrence.kind is OccurrenceKind.BASELINE:
         schedule.needs_baseline = False
     return PlannerResult(

@@ -1,0 +1,1 @@
+"""Text messaging: the gateway protocol, the Twilio adapter and the built-in simulator."""

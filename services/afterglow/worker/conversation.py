@@ -1,0 +1,196 @@
+"""The conversation shell: check-in signals and patient texts in, replies and clinical
+events out. The decisions are `afterglow.core.conversation`'s; this module keeps the state
+in a table, renders replies, gives every output a deterministic id, and publishes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from afterglow.core.conversation.events import (
+    CheckinIncomplete,
+    ConversationEvent,
+    DifficultyAnswered,
+    OptInRequested,
+    OptOutRequested,
+)
+from afterglow.core.conversation.machine import expire, receive, remind, start_checkin
+from afterglow.core.conversation.replies import Outcome
+from afterglow.core.conversation.state import ConversationState
+from afterglow.core.events import AssessmentCompleted, CrisisTextReceived, SelfHarmItemAnswered
+from afterglow.core.scoring import score
+from afterglow.intake.records import decode_json_object, parse_datetime, require_key
+from afterglow.registry.clinics import ClinicDirectory
+from afterglow.sms.templates import render
+
+if TYPE_CHECKING:
+    from afterglow.worker.app import WorkerContext
+    from afterglow.worker.scheduler import Scheduler
+
+_REMEMBERED_SIGNALS = 20
+
+
+class Conversations:
+    def __init__(
+        self, context: WorkerContext, scheduler: Scheduler, clinics: ClinicDirectory
+    ) -> None:
+        app = context.app
+        settings = context.settings
+        self.context = context
+        self.scheduler = scheduler
+        self.clinics = clinics
+        self.table = app.Table(
+            "conversations", default=None, key_type=bytes, help="patient_id -> conversation"
+        )
+        self.outbound = app.topic(settings.topic("afterglow.sms.outbound"), value_serializer="raw")
+        self.clinical = app.topic(
+            settings.topic("afterglow.clinical-events"), value_serializer="raw"
+        )
+        self.consent = app.topic(settings.topic("afterglow.consent"), value_serializer="raw")
+
+    async def handle_signal(self, event: Any) -> str:
+        data = self.context.catalog.validate("afterglow.checkins", decode_json_object(event.value))
+        require_key(event.key, data["patient_id"], "patient_id")
+        key: bytes = event.key
+        state, recent = self._load(key)
+        if data["event_id"] in recent:
+            return "duplicate"  # a scheduler replay after a crash: same id, already handled
+        registration = self.context.patients.get(key)
+        if registration is None:
+            return "unregistered"
+        clinic = self.clinics.get(registration["clinic_id"])
+        now = parse_datetime(data["at"], "at")
+        patient_id, checkin_id = data["patient_id"], data["checkin_id"]
+        if data["type"] == "checkin_due":
+            outcome = start_checkin(
+                state, patient_id, checkin_id, registration["language"], clinic.display_name, now
+            )
+        elif data["type"] == "checkin_reminder":
+            outcome = remind(
+                state, patient_id, checkin_id, data["number"], clinic.display_name, now
+            )
+        else:
+            outcome = expire(state, patient_id, checkin_id, now)
+        self._save(key, state, [*recent, data["event_id"]])
+        await self._publish(event.message.partition, key, registration, data["event_id"], outcome)
+        return "accepted"
+
+    async def handle_text(self, event: Any) -> str:
+        data = self.context.catalog.validate(
+            "afterglow.sms.patient-inbound", decode_json_object(event.value)
+        )
+        require_key(event.key, data["patient_id"], "patient_id")
+        key: bytes = event.key
+        registration = self.context.patients.get(key)
+        if registration is None:
+            return "unregistered"
+        clinic = self.clinics.get(registration["clinic_id"])
+        state, recent = self._load(key)
+        outcome = receive(
+            state,
+            data["patient_id"],
+            data["body"],
+            parse_datetime(data["received_at"], "received_at"),
+            clinic.display_name,
+            clinic.contact_phone,
+            message_sid=data["message_sid"],
+        )
+        self._save(key, state, recent)
+        await self._publish(
+            event.message.partition, key, registration, data["message_sid"], outcome
+        )
+        return "accepted"
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _load(self, key: bytes) -> tuple[ConversationState, list[str]]:
+        stored = self.table.get(key)
+        if stored is None:
+            return ConversationState(), []
+        return ConversationState.from_dict(stored["state"]), list(stored["recent_signals"])
+
+    def _save(self, key: bytes, state: ConversationState, recent: list[str]) -> None:
+        self.table[key] = {
+            "state": state.to_dict(),
+            "recent_signals": recent[-_REMEMBERED_SIGNALS:],
+        }
+
+    async def _publish(
+        self,
+        partition: int,
+        key: bytes,
+        registration: dict[str, Any],
+        source_id: str,
+        outcome: Outcome,
+    ) -> None:
+        """Events first (a positive item 9 reaches the rules before any reply goes out),
+        then replies; ids derive from the input, so a replay repeats the same ids."""
+        for index, clinical in enumerate(outcome.events):
+            await self._publish_event(partition, key, f"{source_id}:e{index}", clinical)
+        for index, reply in enumerate(outcome.replies):
+            body = render(reply.template.value, reply.language, **reply.params)
+            record = {
+                "send_key": f"{registration['patient_id']}:{source_id}:r{index}",
+                "patient_id": registration["patient_id"],
+                "to": registration["phone"],
+                "body": body,
+                "category": reply.category.value,
+                "at": self.context.clock.now().isoformat(),
+            }
+            await self.outbound.send(key=key, value=orjson.dumps(record))
+
+    async def _publish_event(
+        self, partition: int, key: bytes, event_id: str, event: ConversationEvent
+    ) -> None:
+        if isinstance(event, OptOutRequested | OptInRequested):
+            action = "opt_out" if isinstance(event, OptOutRequested) else "opt_in"
+            record: dict[str, Any] = {
+                "event_id": event_id,
+                "patient_id": event.patient_id,
+                "action": action,
+                "at": event.at.isoformat(),
+                "source": "sms-keyword",
+            }
+            await self.consent.send(key=key, value=orjson.dumps(record))
+            return
+        record = {"event_id": event_id, "patient_id": event.patient_id, "at": _iso(event.at)}
+        if isinstance(event, AssessmentCompleted):
+            result = score(event.items)
+            assert result is not None  # completed means items 1-9 answered
+            record |= {
+                "type": "assessment_completed",
+                "checkin_id": event.checkin_id,
+                "items": list(event.items),
+                "total": result.total,
+                "severity": result.severity,
+            }
+            if event.checkin_id:
+                self.scheduler.on_checkin_completed(partition, key, event.checkin_id)
+        elif isinstance(event, SelfHarmItemAnswered):
+            record |= {
+                "type": "self_harm_item_answered",
+                "checkin_id": event.checkin_id,
+                "value": event.value,
+            }
+        elif isinstance(event, CrisisTextReceived):
+            record |= {"type": "crisis_text_received", "checkin_id": None}
+        elif isinstance(event, DifficultyAnswered):
+            record |= {
+                "type": "difficulty_answered",
+                "checkin_id": event.checkin_id,
+                "value": event.value,
+            }
+        elif isinstance(event, CheckinIncomplete):
+            record |= {
+                "type": "checkin_incomplete",
+                "checkin_id": event.checkin_id,
+                "items": list(event.answers),
+            }
+        self.context.metrics.clinical_events.labels(record["type"]).inc()
+        await self.clinical.send(key=key, value=orjson.dumps(record))
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()

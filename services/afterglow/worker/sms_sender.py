@@ -1,0 +1,136 @@
+"""The sender: texts from `afterglow.sms.outbound` go out once, through the gateway.
+
+Per send key: claim in the ledger table and flush it to Kafka, call the provider, record
+the SID. A redelivered request finds its key and does nothing; a key found claimed but not
+confirmed (a crash mid-send) is reconciled with the provider instead of being resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from afterglow.intake.records import decode_json_object, require_key
+from afterglow.sms.gateway import FailureKind, OutboundSms, SendFailed, SmsGateway
+from afterglow.sms.ledger import LedgerEntry, LedgerStatus, NextStep, next_step
+from afterglow.sms.rate import TokenBucket
+
+if TYPE_CHECKING:
+    from afterglow.worker.app import WorkerContext
+
+log = logging.getLogger(__name__)
+
+OUTBOUND_SCHEMA = "afterglow.sms.outbound"
+
+
+class SmsSender:
+    def __init__(self, context: WorkerContext, gateway: SmsGateway) -> None:
+        app = context.app
+        self.context = context
+        self.gateway = gateway
+        self.ledger = app.Table(
+            "sms-ledger", default=None, key_type=bytes, help="send key -> LedgerEntry"
+        )
+        self.clinical_topic = app.topic(
+            context.settings.topic("afterglow.clinical-events"), value_serializer="raw"
+        )
+        self.audit_topic = app.topic(
+            context.settings.topic("afterglow.audit"), value_serializer="raw"
+        )
+        self.bucket = TokenBucket(context.settings.sms_rate, 5, time.monotonic())
+
+    async def handle(self, event: Any) -> str:
+        data = self.context.catalog.validate(OUTBOUND_SCHEMA, decode_json_object(event.value))
+        if "patient_id" in data:
+            require_key(event.key, data["patient_id"], "patient_id")
+        message = OutboundSms(data["send_key"], data["to"], data["body"])
+        key = message.send_key.encode()
+        stored = self.ledger.get(key)
+        entry = None if stored is None else LedgerEntry.from_dict(stored)
+        step = next_step(entry)
+        if step is NextStep.SKIP:
+            return "duplicate"
+        if step is NextStep.RECONCILE:
+            assert entry is not None
+            return await self._reconcile(key, message, entry)
+        now = self.context.clock.now()
+        self.ledger[key] = LedgerEntry(message.send_key, LedgerStatus.CLAIMED, now).to_dict()
+        # The claim must be in Kafka before the provider sees the message: a worker that
+        # restarts elsewhere then knows it may have been sent.
+        await self.context.app.producer.flush()
+        await self._respect_rate()
+        try:
+            sent = await self.gateway.send(message)
+        except SendFailed as failure:
+            return await self._failed(key, data, message, now, failure)
+        self.ledger[key] = LedgerEntry(
+            message.send_key, LedgerStatus.SENT, now, sid=sent.sid, delivery=sent.status
+        ).to_dict()
+        self.context.metrics.sms.labels(data["category"], "sent").inc()
+        return "accepted"
+
+    async def _reconcile(self, key: bytes, message: OutboundSms, entry: LedgerEntry) -> str:
+        found = await self.gateway.find_sent(message, since=entry.claimed_at)
+        if found is not None:
+            entry.status, entry.sid = LedgerStatus.SENT, found.sid
+            self.ledger[key] = entry.to_dict()
+            return "reconciled"
+        # Not found is not proof that it was not sent (the provider may lag): a person
+        # decides. Never resend blindly.
+        entry.status = LedgerStatus.UNKNOWN
+        self.ledger[key] = entry.to_dict()
+        self.context.metrics.sms.labels("any", "unknown").inc()
+        log.warning("send key %s is claimed but unconfirmed; marked unknown", message.send_key)
+        return "unknown"
+
+    async def _failed(
+        self,
+        key: bytes,
+        data: Any,
+        message: OutboundSms,
+        claimed_at: Any,
+        failure: SendFailed,
+    ) -> str:
+        status = LedgerStatus.UNKNOWN if failure.uncertain else LedgerStatus.FAILED
+        self.ledger[key] = LedgerEntry(
+            message.send_key, status, claimed_at, failure=f"{failure.kind.value}:{failure.code}"
+        ).to_dict()
+        self.context.metrics.sms.labels(data["category"], failure.kind.value).inc()
+        patient_id = data.get("patient_id")
+        if patient_id and failure.kind is FailureKind.OPTED_OUT:
+            # The carrier says the patient opted out (21610): stop the plan, tell the clinic.
+            await self._emit_consent_opt_out(patient_id)
+        if patient_id and failure.kind in (FailureKind.OPTED_OUT, FailureKind.BAD_NUMBER):
+            record = {
+                "type": f"sms_{failure.kind.value}",
+                "patient_id": patient_id,
+                "code": failure.code,
+                "send_key": message.send_key,
+                "at": self.context.clock.now().isoformat(),
+            }
+            await self.audit_topic.send(key=patient_id.encode(), value=orjson.dumps(record))
+        return failure.kind.value
+
+    async def _emit_consent_opt_out(self, patient_id: str) -> None:
+        now = self.context.clock.now()
+        record = {
+            "event_id": f"{patient_id}:carrier-opt-out:{now.isoformat()}",
+            "patient_id": patient_id,
+            "action": "opt_out",
+            "at": now.isoformat(),
+            "source": "carrier-21610",
+        }
+        topic = self.context.settings.topic("afterglow.consent")
+        await self.context.app.topic(topic, value_serializer="raw").send(
+            key=patient_id.encode(), value=orjson.dumps(record)
+        )
+
+    async def _respect_rate(self) -> None:
+        wait = self.bucket.wait_time(time.monotonic())
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = self.bucket.wait_time(time.monotonic())
