@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import platform
 import random
 import shutil
 import signal
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.error
@@ -97,8 +100,11 @@ def population(
         completed = datetime.combine(
             DAY0 - timedelta(days=age), wall_time(12), tzinfo=ZoneInfo(zone)
         )
+        # One number each (a shared one would pile every text into one simulated inbox);
+        # area code 555 is not in service, and the worker runs with the SMS simulator.
+        phone = f"+1555{i:07d}"
         yield (
-            patient(patient_id, timezone=zone, clinic_id=CLINIC),
+            patient(patient_id, timezone=zone, clinic_id=CLINIC, phone=phone),
             infusion(f"inf-{patient_id}", patient_id, completed.isoformat()),
         )
 
@@ -250,13 +256,28 @@ def mib(size: float) -> str:
 
 
 class SchedulerRun:
-    def __init__(self, bootstrap: str, root: Path, patients: int, due: int, seed: int) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        root: Path,
+        patients: int,
+        due: int,
+        seed: int,
+        code: Path | None,
+    ) -> None:
         prefix = f"bench{uuid.uuid4().hex[:8]}."
         self.settings = Settings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix)
         self.partitions = self.settings.topic_partitions
         self.data_dir = root / f"n{patients}"
         self.data_dir.mkdir(parents=True)
-        self.worker = WorkerUnderTest(self.settings, self.data_dir)
+        env = {
+            # Never a real text: empty Twilio credentials select the simulator gateway.
+            "TWILIO_ACCOUNT_SID": "",
+            "TWILIO_AUTH_TOKEN": "",
+        }
+        if code is not None:
+            env["PYTHONPATH"] = str(code / "services")  # ahead of the editable install
+        self.worker = WorkerUnderTest(self.settings, self.data_dir, **env)
         self.process: AfterglowProcess | None = None
         self.patients = patients
         self.due = due
@@ -543,6 +564,40 @@ class SchedulerRun:
 
 # -- report ----------------------------------------------------------------------------
 
+PROJECT = Path(__file__).resolve().parents[1]
+SCHEDULER_TABLES = ("schedules", "due", "due-buckets", "scheduler-clock")
+INTAKE_TABLES = ("patients", "infusions", "clinicians")
+
+
+def git(*args: str) -> str:
+    """Output of a read-only git command in the project."""
+    done = subprocess.run(
+        ["git", "-C", str(PROJECT), *args], check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def snapshot(rev: str, target: Path) -> Path:
+    """The files the worker needs, as of `rev`, extracted under `target`."""
+    target.mkdir(parents=True)
+    paths = ["services", "schemas", "templates", "deploy", "pyproject.toml"]
+    archive = subprocess.run(
+        ["git", "-C", str(PROJECT), "archive", "--format=tar", rev, *paths],
+        check=True,
+        capture_output=True,
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def table_group(table: str) -> str:
+    if table in SCHEDULER_TABLES:
+        return "scheduler"
+    if table in INTAKE_TABLES:
+        return "intake"
+    return "sms"
+
 
 def machine() -> str:
     model = "unknown CPU"
@@ -586,8 +641,12 @@ def print_run(run: RunResult) -> None:
         f"RocksDB on disk after SIGTERM: {mib(run.rocksdb_bytes)} = "
         f"{run.rocksdb_bytes / run.patients:,.0f} bytes per patient"
     )
-    for table, size in sorted(run.rocksdb_tables.items(), key=lambda item: -item[1]):
-        print(f"  {table:>16}: {mib(size):>12} ({size / run.patients:,.0f} bytes/patient)")
+    for group in ("scheduler", "intake", "sms"):
+        tables = {t: b for t, b in run.rocksdb_tables.items() if table_group(t) == group}
+        size = sum(tables.values())
+        print(f"  {group} tables: {mib(size)} ({size / run.patients:,.0f} bytes/patient)")
+        for table, size in sorted(tables.items(), key=lambda item: -item[1]):
+            print(f"    {table:>16}: {mib(size):>12} ({size / run.patients:,.0f} bytes/patient)")
     if run.changelog_bytes:
         total = sum(run.changelog_bytes.values())
         print(f"changelog topics on the broker: {mib(total)}")
@@ -637,6 +696,12 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1_000, help="due per measured tick")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-data", action="store_true", help="keep the worker data dirs")
+    parser.add_argument(
+        "--code",
+        metavar="REV",
+        help="run the worker from `git archive REV` instead of the working tree "
+        "(stable figures while others edit services/)",
+    )
     args = parser.parse_args()
     sizes = [n for n in (args.small, args.patients) if n > 0]
     if any(n < args.due for n in sizes):
@@ -651,10 +716,17 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"broker: {bootstrap}; command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     root = Path(tempfile.mkdtemp(prefix="afterglow-bench-"))
+    code: Path | None = None
+    if args.code:
+        code = snapshot(args.code, root / "code")
+        print(f"worker code: {args.code} = {git('rev-parse', args.code)} (git archive)")
+    else:
+        dirty = " + uncommitted changes" if git("status", "--porcelain", "services") else ""
+        print(f"worker code: working tree at {git('rev-parse', 'HEAD')}{dirty}")
     results: list[RunResult] = []
     try:
         for n in sizes:
-            run = SchedulerRun(bootstrap, root, n, args.due, args.seed)
+            run = SchedulerRun(bootstrap, root, n, args.due, args.seed, code)
             try:
                 results.append(run.run())
             finally:

@@ -19,7 +19,7 @@ from afterglow.sms.simulator import SIMULATOR_SENDER, simulated_inbox
 from afterglow.validation import default_catalog
 from afterglow.web.app import create_web_app
 from afterglow.web.signatures import expected_url, is_valid_twilio_request
-from afterglow.web.simulator_routes import register_simulator_routes
+from afterglow.web.simulator_routes import RedactingAccessLogger, register_simulator_routes
 from afterglow.web.twilio_webhooks import (
     EMPTY_TWIML,
     INBOUND_TOPIC,
@@ -405,6 +405,14 @@ def test_is_valid_twilio_request() -> None:
     assert not is_valid_twilio_request(url, INBOUND, signature, None)
     assert not is_valid_twilio_request(url, INBOUND, signature, "")
     assert not is_valid_twilio_request(url + "?x=1", INBOUND, signature, AUTH_TOKEN)
+
+
+def test_access_log_masks_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    request = make_mocked_request("GET", "/simulator/phones/%2B15555550101/messages?x=1")
+    logger = RedactingAccessLogger(logging.getLogger("tests.access"), "")
+    logger.log(request, web.Response(status=200), 0.004)
+    assert caplog.messages == ["GET /simulator/phones/+1******0101/messages 200 0.004s"]
 
 
 def test_recent_keys_is_bounded_lru() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from afterglow.cli import backtest_cmd, broker_cmd, schedule_cmd, serve_cmd, up_cmd
+from afterglow.cli import backtest_cmd, broker_cmd, phone_cmd, schedule_cmd, serve_cmd, up_cmd
 
 app = typer.Typer(
     name="afterglow",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(broker_cmd.app, name="broker")
+app.add_typer(phone_cmd.app, name="phone")
 app.command("topics")(broker_cmd.topics)
 app.command("backtest")(backtest_cmd.backtest)
 app.command("worker")(serve_cmd.worker)

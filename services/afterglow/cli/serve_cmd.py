@@ -31,12 +31,27 @@ def web() -> None:
     from aiohttp import web as aiohttp_web
 
     from afterglow.web.app import create_web_app
+    from afterglow.web.publisher import KafkaPublisher
+    from afterglow.web.simulator_routes import RedactingAccessLogger
 
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    publisher = KafkaPublisher(settings)
+    app = create_web_app(settings, publisher)
+
+    async def start_publisher(app: aiohttp_web.Application) -> None:
+        await publisher.start()
+
+    async def stop_publisher(app: aiohttp_web.Application) -> None:
+        await publisher.stop()
+
+    app.on_startup.append(start_publisher)
+    app.on_cleanup.append(stop_publisher)
     aiohttp_web.run_app(
-        create_web_app(settings),
+        app,
         host=settings.web_host,
         port=settings.web_port,
         print=lambda line: typer.echo(line),
+        # Simulator URLs carry phone numbers: the access log masks them.
+        access_log_class=RedactingAccessLogger,
     )

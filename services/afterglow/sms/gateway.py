@@ -57,6 +57,10 @@ class SendFailed(Exception):
 
 
 class SmsGateway(Protocol):
+    # True when `find_sent` returning None proves the message was never sent (the
+    # simulator); False when the provider may simply not show it yet (Twilio).
+    authoritative_lookup: bool
+
     async def send(self, message: OutboundSms) -> SentSms:
         """Send one text; raises SendFailed."""
         ...

@@ -120,6 +120,8 @@ def record_inbound(
 class SimulatorGateway:
     """`SmsGateway` that delivers to simulated phones in the data directory."""
 
+    authoritative_lookup = True  # every accepted message is in the phone's log
+
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self._settings = settings
         self._clock = clock or SystemClock()

@@ -95,6 +95,8 @@ class TwilioGateway:
     inside the running event loop, and closed by `close()`.
     """
 
+    authoritative_lookup = False  # a message may be accepted yet not listed yet
+
     def __init__(
         self,
         settings: Settings,

@@ -8,12 +8,14 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 from afterglow.config import Settings
+from afterglow.web.simulator_routes import register_simulator_routes
+from afterglow.web.twilio_webhooks import Publish, register_twilio_routes
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 REGISTRY_KEY = web.AppKey("registry", CollectorRegistry)
 
 
-def create_web_app(settings: Settings) -> web.Application:
+def create_web_app(settings: Settings, publish: Publish | None = None) -> web.Application:
     app = web.Application()
     registry = CollectorRegistry()
     requests = Counter(
@@ -38,6 +40,9 @@ def create_web_app(settings: Settings) -> web.Application:
     app.middlewares.append(count_requests)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    if publish is not None:
+        register_twilio_routes(app, settings, publish)
+        register_simulator_routes(app, settings, publish)
     return app
 
 

@@ -10,6 +10,9 @@
 `{number}` is E.164 (`+15555550101`; `%2B15555550101` also works). Both need the operator
 bearer token (patient messages) and answer 404 when Twilio is configured: simulated texts
 must never enter a system that talks to real phones.
+
+The number is in the path, so aiohttp's default access log would write it out: serve with
+`access_log_class=RedactingAccessLogger`, which masks numbers and drops query strings.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from json import JSONDecodeError
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from afterglow.clock import Clock, SystemClock
 from afterglow.config import Settings
@@ -32,11 +36,26 @@ from afterglow.sms.simulator import (
     simulated_inbox,
     simulator_sender,
 )
+from afterglow.sms.twilio_gateway import redact_numbers
 from afterglow.web.twilio_webhooks import INBOUND_TOPIC, Publish
 
 log = logging.getLogger(__name__)
 
 PHONE_MESSAGES_PATH = "/simulator/phones/{number}/messages"
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """Access log lines without phone numbers or query strings:
+    `POST /simulator/phones/+1******0101/messages 201 0.004s`."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.3fs",
+            request.method,
+            redact_numbers(request.path),
+            response.status,
+            time,
+        )
 
 
 def register_simulator_routes(

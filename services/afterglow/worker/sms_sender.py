@@ -56,7 +56,10 @@ class SmsSender:
             return "duplicate"
         if step is NextStep.RECONCILE:
             assert entry is not None
-            return await self._reconcile(key, message, entry)
+            return await self._reconcile(key, data, message, entry)
+        return await self._send(key, data, message)
+
+    async def _send(self, key: bytes, data: Any, message: OutboundSms) -> str:
         now = self.context.clock.now()
         self.ledger[key] = LedgerEntry(message.send_key, LedgerStatus.CLAIMED, now).to_dict()
         # The claim must be in Kafka before the provider sees the message: a worker that
@@ -73,12 +76,22 @@ class SmsSender:
         self.context.metrics.sms.labels(data["category"], "sent").inc()
         return "accepted"
 
-    async def _reconcile(self, key: bytes, message: OutboundSms, entry: LedgerEntry) -> str:
-        found = await self.gateway.find_sent(message, since=entry.claimed_at)
+    async def _reconcile(
+        self, key: bytes, data: Any, message: OutboundSms, entry: LedgerEntry
+    ) -> str:
+        try:
+            found = await self.gateway.find_sent(message, since=entry.claimed_at)
+        except SendFailed:
+            found, lookup_failed = None, True  # could not ask: not the same as "not sent"
+        else:
+            lookup_failed = False
         if found is not None:
             entry.status, entry.sid = LedgerStatus.SENT, found.sid
             self.ledger[key] = entry.to_dict()
             return "reconciled"
+        if self.gateway.authoritative_lookup and not lookup_failed:
+            # The provider's own record says it never went out: sending now is not a resend.
+            return await self._send(key, data, message)
         # Not found is not proof that it was not sent (the provider may lag): a person
         # decides. Never resend blindly.
         entry.status = LedgerStatus.UNKNOWN

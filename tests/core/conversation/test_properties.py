@@ -70,7 +70,9 @@ def _apply(chat: Chat, action: tuple) -> Outcome:
     return chat.expire(checkin_id=action[1])
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(actions)
 def test_conversation_invariants(script: list[tuple]) -> None:
     chat = Chat()
@@ -89,7 +91,8 @@ def test_conversation_invariants(script: list[tuple]) -> None:
             assert crisis[0].category is ReplyCategory.CRISIS
         for event in out.events:
             if isinstance(event, AssessmentCompleted):
-                assert len(event.items) == 9 and all(0 <= v <= 3 for v in event.items)
+                assert len(event.items) == 9
+                assert all(0 <= v <= 3 for v in event.items)
                 assert event.checkin_id is not None
                 finished[event.checkin_id] += 1
             if isinstance(event, CheckinIncomplete):

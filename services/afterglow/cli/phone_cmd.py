@@ -1,0 +1,57 @@
+"""`afterglow phone send|inbox`: the built-in SMS simulator from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from afterglow.config import get_settings
+
+app = typer.Typer(help="Simulated phones (when no Twilio credentials are set).")
+
+
+@app.command("send")
+def send(
+    number: Annotated[str, typer.Argument(help="The simulated phone, E.164 (+15555550101).")],
+    text: Annotated[str, typer.Argument(help="What the phone texts to the clinic.")],
+) -> None:
+    """Text Afterglow from a simulated phone (through the web process, like Twilio would)."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from afterglow.security.operator_token import read_operator_token
+
+    settings = get_settings()
+    token = read_operator_token(settings)
+    quoted = urllib.parse.quote(number, safe="")
+    url = f"http://{settings.web_host}:{settings.web_port}/simulator/phones/{quoted}/messages"
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"body": text}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            typer.echo(f"sent ({json.loads(response.read())['message_sid']})")
+    except urllib.error.HTTPError as error:
+        typer.echo(f"afterglow phone send: web process answered {error.code}", err=True)
+        raise typer.Exit(1) from None
+    except urllib.error.URLError as error:
+        typer.echo(f"afterglow phone send: web process not reachable ({error.reason})", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("inbox")
+def inbox(
+    number: Annotated[str, typer.Argument(help="The simulated phone, E.164.")],
+) -> None:
+    """Every text to and from a simulated phone, oldest first."""
+    from afterglow.sms.simulator import simulated_inbox
+
+    for message in simulated_inbox(get_settings(), number):
+        arrow = "<-" if message["direction"] == "out" else "->"
+        typer.echo(f"{message['at']} {arrow} {message['body']}")

@@ -1,0 +1,41 @@
+"""The web process's Kafka producer: webhooks publish, then answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from afterglow.config import Settings
+
+# The key of each topic the web process writes to (contract: texts keyed by sender phone,
+# status callbacks by MessageSid).
+_KEY_FIELD = {"afterglow.sms.inbound": "from", "afterglow.sms.status": "message_sid"}
+
+
+class KafkaPublisher:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def __call__(self, topic: str, record: dict[str, Any]) -> None:
+        """Returns once Kafka has the record (the webhook answers only then)."""
+        assert self._producer is not None, "publisher not started"
+        key_field = _KEY_FIELD.get(topic)
+        key = str(record[key_field]).encode() if key_field else None
+        await self._producer.send_and_wait(
+            self._settings.topic(topic), value=orjson.dumps(record), key=key
+        )

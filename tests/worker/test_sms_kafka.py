@@ -1,0 +1,204 @@
+"""The SMS check-in conversation end to end on the real local Kafka, with simulated phones."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from afterglow.config import Settings
+from afterglow.sms.simulator import simulated_inbox
+from tests.support.kafka_io import as_json, produce, wait_for
+from tests.support.records import infusion, patient
+from tests.support.worker import WorkerUnderTest
+from tests.worker.test_scheduler_kafka import (
+    START,
+    _infuse,
+    _planned,
+    _register,
+    _start_clock,
+    _ticks,
+)
+
+pytestmark = pytest.mark.kafka
+
+PHONE = "+15555550101"
+DAY7_DUE = START + timedelta(days=7, hours=16)  # 10:00 in Chicago on D+7, after the DST change
+
+
+def _phone_settings(worker: WorkerUnderTest) -> Settings:
+    return Settings(AFTERGLOW_DATA_DIR=worker.env["AFTERGLOW_DATA_DIR"])
+
+
+def _outbox(worker: WorkerUnderTest, phone: str) -> list[dict[str, Any]]:
+    return [m for m in simulated_inbox(_phone_settings(worker), phone) if m["direction"] == "out"]
+
+
+def _text(worker: WorkerUnderTest, phone: str, body: str, sid: str, at: datetime) -> None:
+    """What the web process publishes when a (simulated or Twilio) text arrives."""
+    record = {
+        "message_sid": sid,
+        "from": phone,
+        "to": "+15005550006",
+        "body": body,
+        "received_at": at.isoformat(),
+    }
+    produce(worker.bootstrap, worker.topic("afterglow.sms.inbound"), [(phone, as_json(record))])
+
+
+def _events(worker: WorkerUnderTest, kind: str) -> list[dict[str, Any]]:
+    return [e for e in worker.records("afterglow.clinical-events") if e["type"] == kind]
+
+
+def _texted(worker: WorkerUnderTest, phones: list[str], at_least: int) -> int | None:
+    texted = sum(bool(_outbox(worker, phone)) for phone in phones)
+    return texted if texted >= at_least else None
+
+
+def _start_day7_checkin(worker: WorkerUnderTest, *records: dict[str, Any]) -> None:
+    _start_clock(worker, START)
+    _register(worker, *records)
+    _infuse(
+        worker,
+        *[
+            infusion(f"e-{r['patient_id']}", r["patient_id"], "2026-03-01T12:00:00-06:00")
+            for r in records
+        ],
+    )
+    for record in records:
+        _planned(worker, record["patient_id"], 17)
+    worker.send_ticks(_ticks(DAY7_DUE - timedelta(hours=2), DAY7_DUE, timedelta(hours=1)))
+
+
+def test_a_due_checkin_reaches_the_phone_and_replies_make_an_assessment(
+    worker: WorkerUnderTest,
+) -> None:
+    with worker.process() as process:
+        try:
+            _start_day7_checkin(worker, patient("p-1", phone=PHONE, timezone="America/Chicago"))
+            first = wait_for(lambda: _outbox(worker, PHONE), 90, "the first check-in text")
+            answers = ["1", "several days", "0", "2", "0", "nope", "0", "1", "0", "0", "1"]
+            at = DAY7_DUE
+            for number, body in enumerate(answers):
+                at += timedelta(minutes=2)
+                _text(worker, PHONE, body, f"SM{number:04d}", at)
+                # One item per message: wait for the next question before answering it.
+                wait_for(lambda n=number: len(_outbox(worker, PHONE)) >= n + 2, 60, "a reply")
+            assessment = wait_for(
+                lambda: _events(worker, "assessment_completed"), 60, "the assessment event"
+            )
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    texts = [m["body"] for m in _outbox(worker, PHONE)]
+    assert "Lakeside Wellness" in first[0]["body"]
+    assert "STOP" in first[0]["body"]
+    # "nope" earned one clarification; the same item was then answered with 0.
+    items = [1, 1, 0, 2, 0, 0, 1, 0, 0]
+    assert assessment[0]["items"] == items
+    assert assessment[0]["total"] == sum(items)
+    assert assessment[0]["severity"] == "mild"
+    assert _events(worker, "self_harm_item_answered") == []
+    assert not any(text.startswith("If you are thinking of hurting") for text in texts)
+    # The answered check-in gets no reminder and does not expire.
+    plan = worker.http_get("/api/schedule/p-1/")[1]["schedule"]
+    d007 = next(o for o in plan["occurrences"] if o["occurrence_id"] == "e-p-1:d007")
+    assert d007["status"] == "completed"
+
+
+def test_item_nine_gets_the_crisis_reply_first_and_a_safety_event(
+    worker: WorkerUnderTest,
+) -> None:
+    with worker.process() as process:
+        try:
+            _start_day7_checkin(worker, patient("p-1", phone=PHONE, timezone="America/Chicago"))
+            wait_for(lambda: _outbox(worker, PHONE), 90, "the first check-in text")
+            _text(worker, PHONE, "0 0 0 0 0 0 0 0 2", "SM0001", DAY7_DUE + timedelta(minutes=3))
+            wait_for(lambda: len(_outbox(worker, PHONE)) >= 3, 60, "the replies")
+            wait_for(lambda: len(worker.records("afterglow.clinical-events")) >= 2, 60, "events")
+            events = worker.records("afterglow.clinical-events")
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    replies = [m["body"] for m in _outbox(worker, PHONE)][1:]
+    assert "988" in replies[0]
+    assert "911" in replies[0]
+    assert [e["type"] for e in events] == ["self_harm_item_answered", "assessment_completed"]
+    assert events[0]["value"] == 2
+
+
+def test_stop_mid_questionnaire_ends_it_and_cancels_the_plan(worker: WorkerUnderTest) -> None:
+    with worker.process() as process:
+        try:
+            _start_day7_checkin(worker, patient("p-1", phone=PHONE, timezone="America/Chicago"))
+            wait_for(lambda: _outbox(worker, PHONE), 90, "the first check-in text")
+            _text(worker, PHONE, "2", "SM0001", DAY7_DUE + timedelta(minutes=2))
+            wait_for(lambda: len(_outbox(worker, PHONE)) >= 2, 60, "question 2")
+            _text(worker, PHONE, " stop ", "SM0002", DAY7_DUE + timedelta(minutes=4))
+            wait_for(lambda: len(_outbox(worker, PHONE)) >= 3, 60, "the STOP confirmation")
+
+            def cancelled() -> list[dict[str, Any]] | None:
+                plan = worker.http_get("/api/schedule/p-1/")[1]["schedule"]
+                pending = [o for o in plan["occurrences"] if o["status"] == "pending"]
+                return None if pending or not plan["opted_out"] else plan["occurrences"]
+
+            occurrences = wait_for(cancelled, 60, "the plan cancelled")
+            # Time passes: no reminder, no further check-in.
+            worker.send_ticks(
+                _ticks(
+                    DAY7_DUE + timedelta(hours=1), DAY7_DUE + timedelta(days=30), timedelta(hours=6)
+                )
+            )
+            wait_for(
+                lambda: all(
+                    c["now"] >= (DAY7_DUE + timedelta(days=29)).isoformat()
+                    for c in worker.table("scheduler-clock").values()
+                ),
+                120,
+                "30 simulated days",
+            )
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    texts = [m["body"] for m in _outbox(worker, PHONE)]
+    assert len(texts) == 3, texts
+    assert (
+        "STOP" not in texts[2] or "opted out" in texts[2].lower() or "no more" in texts[2].lower()
+    )
+    statuses = Counter(o["status"] for o in occurrences)
+    assert statuses["stopped"] == 1  # the open questionnaire
+    assert statuses["cancelled"] == 16
+    assert _events(worker, "assessment_completed") == []
+
+
+def test_sigkill_while_sending_never_duplicates_a_text(worker: WorkerUnderTest) -> None:
+    count = 120
+    phones = [f"+1{201 + i // 90}55501{10 + i % 90:02d}" for i in range(count)]
+    records = [
+        patient(f"p-{i:03d}", phone=phones[i], timezone="America/Chicago") for i in range(count)
+    ]
+    worker.env["AFTERGLOW_SMS_RATE"] = "40"
+    with worker.process() as first:
+        try:
+            _start_day7_checkin(worker, *records)
+            sent = wait_for(lambda: _texted(worker, phones, 20), 120, "sending under way")
+            assert first.process is not None
+            os.killpg(first.process.pid, signal.SIGKILL)
+            first.process.wait(timeout=30)
+        except AssertionError:
+            print(first.log_tail())
+            raise
+    print(f"SIGKILL after {sent} of {count} phones had their first text")
+    with worker.process() as second:
+        try:
+            wait_for(lambda: all(_outbox(worker, p) for p in phones), 180, "every phone texted")
+        except AssertionError:
+            print(second.log_tail())
+            raise
+    for phone in phones:
+        keys = Counter(m["send_key"] for m in _outbox(worker, phone))
+        assert list(keys.values()) == [1], (phone, keys)
