@@ -91,6 +91,7 @@ def test_a_due_checkin_reaches_the_phone_and_replies_make_an_assessment(
             assessment = wait_for(
                 lambda: _events(worker, "assessment_completed"), 60, "the assessment event"
             )
+            plan = worker.http_get("/api/schedule/p-1/")[1]["schedule"]
         except AssertionError:
             print(process.log_tail())
             raise
@@ -105,7 +106,6 @@ def test_a_due_checkin_reaches_the_phone_and_replies_make_an_assessment(
     assert _events(worker, "self_harm_item_answered") == []
     assert not any(text.startswith("If you are thinking of hurting") for text in texts)
     # The answered check-in gets no reminder and does not expire.
-    plan = worker.http_get("/api/schedule/p-1/")[1]["schedule"]
     d007 = next(o for o in plan["occurrences"] if o["occurrence_id"] == "e-p-1:d007")
     assert d007["status"] == "completed"
 
