@@ -202,3 +202,42 @@ def test_sigkill_while_sending_never_duplicates_a_text(worker: WorkerUnderTest) 
     for phone in phones:
         keys = Counter(m["send_key"] for m in _outbox(worker, phone))
         assert list(keys.values()) == [1], (phone, keys)
+
+
+def test_delivery_status_only_moves_forward_and_failures_are_flagged(
+    worker: WorkerUnderTest,
+) -> None:
+    def callback(sid: str, status: str, code: int | None = None) -> None:
+        record = {
+            "message_sid": sid,
+            "status": status,
+            "error_code": code,
+            "received_at": DAY7_DUE.isoformat(),
+        }
+        produce(worker.bootstrap, worker.topic("afterglow.sms.status"), [(sid, as_json(record))])
+
+    def delivery(sid: str, status: str) -> dict[str, Any] | None:
+        entry = worker.table("deliveries").get(sid)
+        return entry if entry and entry.get("status") == status else None
+
+    with worker.process() as process:
+        try:
+            _start_day7_checkin(worker, patient("p-1", phone=PHONE, timezone="America/Chicago"))
+            sid = wait_for(lambda: _outbox(worker, PHONE), 90, "the first text")[0]["sid"]
+            wait_for(lambda: worker.table("deliveries").get(sid), 60, "the accepted record")
+            # Callbacks out of order: "delivered" first, then a late "sent".
+            callback(sid, "delivered")
+            callback(sid, "sent")
+            callback(sid, "delivered")
+            wait_for(lambda: delivery(sid, "delivered"), 60, "delivered")
+            # A landline (30006) is flagged for the clinic.
+            callback(sid, "undelivered", 30006)
+            audit = wait_for(lambda: worker.records("afterglow.audit"), 60, "the audit record")
+            final = worker.table("deliveries")[sid]
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    assert final["patient_id"] == "p-1"
+    assert final["status"] == "delivered"  # "undelivered" does not move back from delivered
+    assert final["error_code"] == 30006
+    assert audit[0]["type"] == "sms_bad_number"

@@ -93,6 +93,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     from afterglow.worker.sms_agents import register_sms
     from afterglow.worker.sms_routing import SmsRouter
     from afterglow.worker.sms_sender import SmsSender
+    from afterglow.worker.sms_status import DeliveryTracker
 
     datadir = settings.data_dir / "worker" / settings.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
@@ -137,11 +138,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     clinics = load_clinics(settings.clinics_file)
     scheduler = Scheduler(context, clinics)
     router = SmsRouter(context)
-    sender = SmsSender(context, gateway_for(settings))
+    deliveries = DeliveryTracker(context)
+    sender = SmsSender(context, gateway_for(settings), deliveries)
     register_intake(context, scheduler, router)
     register_scheduler(context, scheduler)
     conversations = Conversations(context, scheduler, clinics)
-    register_sms(context, router, conversations, sender)
+    register_sms(context, router, conversations, sender, deliveries)
     register_api(context, scheduler)
     _register_pages(context)
     return app

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from afterglow.worker.conversation import Conversations
     from afterglow.worker.sms_routing import SmsRouter
     from afterglow.worker.sms_sender import SmsSender
+    from afterglow.worker.sms_status import DeliveryTracker
 
 
 def register_sms(
@@ -16,6 +17,7 @@ def register_sms(
     router: SmsRouter,
     conversations: Conversations,
     sender: SmsSender,
+    deliveries: DeliveryTracker,
 ) -> None:
     topic = context.settings.topic
     context.agent_for(topic("afterglow.phone-directory"), "sms-directory", router.handle_directory)
@@ -27,3 +29,4 @@ def register_sms(
         topic("afterglow.sms.patient-inbound"), "conversation-texts", conversations.handle_text
     )
     context.agent_for(topic("afterglow.sms.outbound"), "sms-sender", sender.handle)
+    context.agent_for(topic("afterglow.sms.status"), "sms-status", deliveries.handle)

@@ -21,6 +21,7 @@ from afterglow.sms.rate import TokenBucket
 
 if TYPE_CHECKING:
     from afterglow.worker.app import WorkerContext
+    from afterglow.worker.sms_status import DeliveryTracker
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,13 @@ OUTBOUND_SCHEMA = "afterglow.sms.outbound"
 
 
 class SmsSender:
-    def __init__(self, context: WorkerContext, gateway: SmsGateway) -> None:
+    def __init__(
+        self, context: WorkerContext, gateway: SmsGateway, deliveries: DeliveryTracker
+    ) -> None:
         app = context.app
         self.context = context
         self.gateway = gateway
+        self.deliveries = deliveries
         self.ledger = app.Table(
             "sms-ledger", default=None, key_type=bytes, help="send key -> LedgerEntry"
         )
@@ -74,6 +78,9 @@ class SmsSender:
             message.send_key, LedgerStatus.SENT, now, sid=sent.sid, delivery=sent.status
         ).to_dict()
         self.context.metrics.sms.labels(data["category"], "sent").inc()
+        await self.deliveries.accepted(
+            sent.sid, message.send_key, data.get("patient_id"), sent.status
+        )
         return "accepted"
 
     async def _reconcile(
