@@ -165,6 +165,7 @@ class TickResult:
     signals_wall_s: float | None = None  # send -> all signals in afterglow.checkins
     due_entries: int = 0
     signals: int = 0
+    cpu_s: float = 0.0  # the worker's CPU time (user + system) from send to done
 
     @property
     def per_event(self) -> float:
@@ -186,6 +187,8 @@ class RunResult:
     partitions: int
     pending_per_patient: float
     enroll_s: float = 0.0
+    enroll_cpu_s: float = 0.0
+    load: dict[str, str] = field(default_factory=dict)  # phase -> /proc/loadavg
     idle: TickResult | None = None
     due_ticks: list[TickResult] = field(default_factory=list)
     rss_enrolled_kib: int = 0
@@ -214,6 +217,18 @@ def proc_status(pid: int) -> dict[str, int]:
             if name in ("VmRSS", "VmHWM"):
                 values[name] = int(rest.split()[0])
     return values
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as load:
+        return " ".join(load.read().split()[:3])
 
 
 def tree_bytes(path: Path, suffix: str = "") -> int:
@@ -363,9 +378,12 @@ class SchedulerRun:
             "the first tick on every partition",
             poll=0.1,
         )
+        self.result.load["start"] = loadavg()
         self.enroll()
+        self.result.load["enrolled"] = loadavg()
         self.result.rss_enrolled_kib = proc_status(self.pid)["VmRSS"]
         self.ticks()
+        self.result.load["ticks done"] = loadavg()
         status = proc_status(self.pid)
         self.result.rss_after_ticks_kib = status["VmRSS"]
         self.result.hwm_kib = status["VmHWM"]
@@ -384,6 +402,7 @@ class SchedulerRun:
         infusions_topic = self.settings.topic("clinic.infusions.completed")
         log(f"producing {self.patients:,} registrations and {self.patients:,} infusions")
         started = time.perf_counter()
+        cpu_before = cpu_seconds(self.pid)
         producer = KafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             acks="all",
@@ -422,15 +441,32 @@ class SchedulerRun:
                 raise TimeoutError("enrollment did not finish within an hour")
             time.sleep(0.5)
         self.result.enroll_s = time.perf_counter() - started
+        self.result.enroll_cpu_s = cpu_seconds(self.pid) - cpu_before
         log(
             f"enrolled {self.patients:,} patients in {self.result.enroll_s:.1f} s "
-            f"({2 * self.patients / self.result.enroll_s:,.0f} records/s, production included)"
+            f"({2 * self.patients / self.result.enroll_s:,.0f} records/s, production included; "
+            f"worker CPU {self.result.enroll_cpu_s:.0f} s)"
         )
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the conversation agent has handled every check-in signal, so that its
+        work does not overlap the next measured tick."""
+        topic = self.settings.topic("afterglow.checkins")
+
+        def handled() -> bool:
+            records = self.metrics().records
+            done = sum(v for (name, _), v in records.items() if name == topic)
+            return done >= self.checkins_end()
+
+        wait_until(handled, 300, "the conversation agent to handle every signal", poll=0.1)
+        time.sleep(0.5)
 
     def ticks(self) -> None:
         idle_seconds, idle_events, idle_walls = 0.0, 0, []
         for day, (label, signal_type) in enumerate(DUE_STEPS):
             base = datetime.combine(DAY0 + timedelta(days=day), wall_time(0), tzinfo=UTC)
+            self.settle()
             for hour in IDLE_HOURS:
                 before = self.metrics()
                 started = time.perf_counter()
@@ -447,7 +483,8 @@ class SchedulerRun:
             log(
                 f"  {label} tick: {result.due_entries:,} due, {result.signals:,} signals, "
                 f"{result.seconds:.3f} s in the scheduler, {result.wall_s:.2f} s wall, "
-                f"signals in Kafka after {result.signals_wall_s or 0:.2f} s"
+                f"signals in Kafka after {result.signals_wall_s or 0:.2f} s, "
+                f"worker CPU {result.cpu_s:.2f} s"
             )
         self.result.idle = TickResult("idle", idle_events, idle_seconds, median(idle_walls))
         log(
@@ -457,8 +494,10 @@ class SchedulerRun:
         )
 
     def due_tick(self, label: str, signal_type: str, now: datetime) -> TickResult:
+        self.settle()
         before = self.metrics()
         offsets_before = self.checkins_end()
+        cpu_before = cpu_seconds(self.pid)
         started = time.perf_counter()
         self.send_tick(now)
         done_at: float | None = None
@@ -472,6 +511,7 @@ class SchedulerRun:
             if signals_at is None and self.checkins_end() >= offsets_before + self.due:
                 signals_at = time.perf_counter() - started
             time.sleep(POLL_S)
+        cpu = cpu_seconds(self.pid) - cpu_before
         time.sleep(1.0)  # anything beyond the expected count would show up by now
         after = self.metrics()
         signals = int(after.signals.get(signal_type, 0) - before.signals.get(signal_type, 0))
@@ -486,6 +526,7 @@ class SchedulerRun:
             signals_at,
             int(after.due_entries - before.due_entries),
             signals,
+            cpu,
         )
 
     def restart(self, tick_at: datetime, measure_disk: bool) -> RestartResult:
@@ -619,9 +660,11 @@ def machine() -> str:
 
 def print_run(run: RunResult) -> None:
     print(f"\n== {run.patients:,} patients enrolled, {run.due:,} due per measured tick ==")
+    print(f"load average (1, 5, 15 min): {'; '.join(f'{k} {v}' for k, v in run.load.items())}")
     print(
         f"enrollment: {run.enroll_s:.1f} s for {2 * run.patients:,} records "
-        f"({2 * run.patients / run.enroll_s:,.0f} records/s); "
+        f"({2 * run.patients / run.enroll_s:,.0f} records/s; worker CPU {run.enroll_cpu_s:.0f} s "
+        f"= {1000 * run.enroll_cpu_s / (2 * run.patients):.1f} ms per record); "
         f"{run.pending_per_patient:.1f} planned check-ins per patient"
     )
     assert run.idle is not None
@@ -634,7 +677,8 @@ def print_run(run: RunResult) -> None:
         print(
             f"{tick.label:>10} tick ({tick.due_entries:,} due): {tick.seconds:.3f} s "
             f"in the scheduler over {tick.ticks} partitions, {tick.wall_s:.2f} s wall, "
-            f"{tick.signals:,} signals in Kafka after {tick.signals_wall_s or 0:.2f} s "
+            f"{tick.signals:,} signals in Kafka after {tick.signals_wall_s or 0:.2f} s, "
+            f"worker CPU {tick.cpu_s:.2f} s "
             f"({1000 * tick.seconds / max(tick.due_entries, 1):.2f} ms per due entry)"
         )
     print(
@@ -681,10 +725,18 @@ def print_comparison(small: RunResult, large: RunResult) -> None:
         print(
             f"{big.label:>10} tick: {big.seconds:.3f} / {little.seconds:.3f} s "
             f"= ratio {big.seconds / little.seconds:.1f} (wall {big.wall_s:.2f} / "
-            f"{little.wall_s:.2f} s = {big.wall_s / little.wall_s:.1f})"
+            f"{little.wall_s:.2f} s = {big.wall_s / little.wall_s:.1f}; worker CPU "
+            f"{big.cpu_s:.2f} / {little.cpu_s:.2f} s = {big.cpu_s / max(little.cpu_s, 0.01):.1f})"
         )
-    extra = (large.rocksdb_bytes - small.rocksdb_bytes) / (large.patients - small.patients)
-    print(f"RocksDB bytes per additional patient: {extra:,.0f}")
+    added = large.patients - small.patients
+    extra = (large.rocksdb_bytes - small.rocksdb_bytes) / added
+    print(f"RocksDB bytes per additional patient: {extra:,.0f} (all tables)")
+    for group in ("scheduler", "intake", "sms"):
+        sizes = [
+            sum(b for t, b in run.rocksdb_tables.items() if table_group(t) == group)
+            for run in (small, large)
+        ]
+        print(f"  {group} tables: {(sizes[1] - sizes[0]) / added:,.0f}")
     rss = (large.rss_after_ticks_kib - small.rss_after_ticks_kib) * 1024
     print(f"RSS per additional patient: {rss / (large.patients - small.patients):,.0f} bytes")
 

@@ -60,6 +60,10 @@ class WorkerContext:
         else:
             self.metrics.records.labels(event.message.topic, outcome).inc()
 
+    def raw_topic(self, name: str) -> Any:
+        """A catalog topic (prefixed) whose values the agents encode themselves."""
+        return self.app.topic(self.settings.topic(name), value_serializer="raw")
+
     def agent_for(self, topic: str, name: str, handle: Callable[[Any], Awaitable[str]]) -> None:
         """An agent that runs `handle` on every record of `topic`, guarded."""
 
@@ -121,8 +125,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         catalog=default_catalog(),
         metrics=WorkerMetrics(),
         clock=clock or clock_for(settings.clock_speed),
-        deadletter_topic=app.topic(settings.topic("deadletter"), value_serializer="raw"),
+        deadletter_topic=None,
     )
+    context.deadletter_topic = context.raw_topic("deadletter")
     context.patients = app.Table(
         "patients",
         default=None,

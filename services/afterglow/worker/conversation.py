@@ -37,18 +37,15 @@ class Conversations:
         self, context: WorkerContext, scheduler: Scheduler, clinics: ClinicDirectory
     ) -> None:
         app = context.app
-        settings = context.settings
         self.context = context
         self.scheduler = scheduler
         self.clinics = clinics
         self.table = app.Table(
             "conversations", default=None, key_type=bytes, help="patient_id -> conversation"
         )
-        self.outbound = app.topic(settings.topic("afterglow.sms.outbound"), value_serializer="raw")
-        self.clinical = app.topic(
-            settings.topic("afterglow.clinical-events"), value_serializer="raw"
-        )
-        self.consent = app.topic(settings.topic("afterglow.consent"), value_serializer="raw")
+        self.outbound = context.raw_topic("afterglow.sms.outbound")
+        self.clinical = context.raw_topic("afterglow.clinical-events")
+        self.consent = context.raw_topic("afterglow.consent")
 
     async def handle_signal(self, event: Any) -> str:
         data = self.context.catalog.validate("afterglow.checkins", decode_json_object(event.value))

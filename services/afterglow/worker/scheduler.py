@@ -52,9 +52,7 @@ class Scheduler:
             app.Table("due", default=None, key_type=bytes, help="partition|hour|shard -> entries"),
             app.Table("due-buckets", default=None, key_type=bytes, help="partition -> buckets"),
         )
-        self.checkins_topic = app.topic(
-            context.settings.topic("afterglow.checkins"), value_serializer="raw"
-        )
+        self.checkins_topic = context.raw_topic("afterglow.checkins")
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -160,4 +158,7 @@ class Scheduler:
             "at": signal.at.isoformat(),
         }
         self.context.metrics.signals.labels(signal.type.value).inc()
-        return await self.checkins_topic.send(key=key, value=orjson.dumps(record))
+        sending: Awaitable[Any] = await self.checkins_topic.send(
+            key=key, value=orjson.dumps(record)
+        )
+        return sending

@@ -25,18 +25,13 @@ _REMEMBERED_SIDS = 50
 class SmsRouter:
     def __init__(self, context: WorkerContext) -> None:
         app = context.app
-        settings = context.settings
         self.context = context
         self.phones = app.Table("phones", default=None, key_type=bytes, help="phone -> owner")
         self.seen = app.Table(
             "inbound-seen", default=None, key_type=bytes, help="phone -> recent MessageSids"
         )
-        self.directory_topic = app.topic(
-            settings.topic("afterglow.phone-directory"), value_serializer="raw"
-        )
-        self.patient_inbound = app.topic(
-            settings.topic("afterglow.sms.patient-inbound"), value_serializer="raw"
-        )
+        self.directory_topic = context.raw_topic("afterglow.phone-directory")
+        self.patient_inbound = context.raw_topic("afterglow.sms.patient-inbound")
 
     async def publish_registration(
         self, previous: dict[str, Any] | None, record: dict[str, Any]

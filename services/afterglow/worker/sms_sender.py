@@ -12,10 +12,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from afterglow.intake.records import decode_json_object, require_key
-from afterglow.sms.gateway import FailureKind, OutboundSms, SendFailed, SmsGateway
+from afterglow.sms.gateway import OutboundSms, SendFailed, SmsGateway
 from afterglow.sms.ledger import LedgerEntry, LedgerStatus, NextStep, next_step
 from afterglow.sms.rate import TokenBucket
 
@@ -38,12 +36,6 @@ class SmsSender:
         self.deliveries = deliveries
         self.ledger = app.Table(
             "sms-ledger", default=None, key_type=bytes, help="send key -> LedgerEntry"
-        )
-        self.clinical_topic = app.topic(
-            context.settings.topic("afterglow.clinical-events"), value_serializer="raw"
-        )
-        self.audit_topic = app.topic(
-            context.settings.topic("afterglow.audit"), value_serializer="raw"
         )
         self.bucket = TokenBucket(context.settings.sms_rate, 5, time.monotonic())
 
@@ -121,33 +113,11 @@ class SmsSender:
         ).to_dict()
         self.context.metrics.sms.labels(data["category"], failure.kind.value).inc()
         patient_id = data.get("patient_id")
-        if patient_id and failure.kind is FailureKind.OPTED_OUT:
-            # The carrier says the patient opted out (21610): stop the plan, tell the clinic.
-            await self._emit_consent_opt_out(patient_id)
-        if patient_id and failure.kind in (FailureKind.OPTED_OUT, FailureKind.BAD_NUMBER):
-            record = {
-                "type": f"sms_{failure.kind.value}",
-                "patient_id": patient_id,
-                "code": failure.code,
-                "send_key": message.send_key,
-                "at": self.context.clock.now().isoformat(),
-            }
-            await self.audit_topic.send(key=patient_id.encode(), value=orjson.dumps(record))
+        if patient_id:
+            await self.deliveries.flag_failure(
+                patient_id, failure.kind, failure.code, message.send_key
+            )
         return failure.kind.value
-
-    async def _emit_consent_opt_out(self, patient_id: str) -> None:
-        now = self.context.clock.now()
-        record = {
-            "event_id": f"{patient_id}:carrier-opt-out:{now.isoformat()}",
-            "patient_id": patient_id,
-            "action": "opt_out",
-            "at": now.isoformat(),
-            "source": "carrier-21610",
-        }
-        topic = self.context.settings.topic("afterglow.consent")
-        await self.context.app.topic(topic, value_serializer="raw").send(
-            key=patient_id.encode(), value=orjson.dumps(record)
-        )
 
     async def _respect_rate(self) -> None:
         wait = self.bucket.wait_time(time.monotonic())

@@ -24,15 +24,9 @@ class DeliveryTracker:
         self.deliveries = app.Table(
             "deliveries", default=None, key_type=bytes, help="MessageSid -> delivery"
         )
-        self.status_topic = app.topic(
-            context.settings.topic("afterglow.sms.status"), value_serializer="raw"
-        )
-        self.consent_topic = app.topic(
-            context.settings.topic("afterglow.consent"), value_serializer="raw"
-        )
-        self.audit_topic = app.topic(
-            context.settings.topic("afterglow.audit"), value_serializer="raw"
-        )
+        self.status_topic = context.raw_topic("afterglow.sms.status")
+        self.consent_topic = context.raw_topic("afterglow.consent")
+        self.audit_topic = context.raw_topic("afterglow.audit")
 
     async def accepted(self, sid: str, send_key: str, patient_id: str | None, status: str) -> None:
         """Called by the sender: links a provider SID to the message it sent."""
@@ -61,26 +55,36 @@ class DeliveryTracker:
         if code is not None:
             delivery["error_code"] = code
         self.deliveries[sid] = delivery
-        if new_error and delivery.get("patient_id"):
-            await self._act_on_error(delivery["patient_id"], code, data["message_sid"])
+        kind = TWILIO_ERROR_KINDS.get(code or -1)
+        if new_error and kind is not None and delivery.get("patient_id"):
+            await self.flag_failure(delivery["patient_id"], kind, code, data["message_sid"])
         return "accepted" if delivery["status"] != previous else "duplicate"
 
-    async def _act_on_error(self, patient_id: str, code: int | None, sid: str) -> None:
-        kind = TWILIO_ERROR_KINDS.get(code or -1)
+    async def flag_failure(
+        self, patient_id: str, kind: FailureKind, code: int | None, reference: str
+    ) -> None:
+        """A carrier opt-out stops the plan; it and a bad number are flagged for the clinic.
+        Used for failures at send time and in later callbacks alike."""
         if kind not in (FailureKind.OPTED_OUT, FailureKind.BAD_NUMBER):
             return
         now = self.context.clock.now().isoformat()
         key = patient_id.encode()
         if kind is FailureKind.OPTED_OUT:
             consent = {
-                "event_id": f"{sid}:carrier-opt-out",
+                "event_id": f"{reference}:carrier-opt-out",
                 "patient_id": patient_id,
                 "action": "opt_out",
                 "at": now,
                 "source": f"carrier-{code}",
             }
             await self.consent_topic.send(key=key, value=orjson.dumps(consent))
-        audit = {"type": f"sms_{kind.value}", "patient_id": patient_id, "code": code, "at": now}
+        audit = {
+            "type": f"sms_{kind.value}",
+            "patient_id": patient_id,
+            "code": code,
+            "reference": reference,
+            "at": now,
+        }
         await self.audit_topic.send(key=key, value=orjson.dumps(audit))
 
 
