@@ -835,6 +835,8 @@ def run(args: argparse.Namespace, stack: Stack) -> None:
     members = [Member(f"b{i:05d}", phone) for i, phone in enumerate(phones(count))]
     log(f"topics {stack.settings.topic_prefix}*, data {stack.data_dir}; starting worker and web")
     stack.start()
+    pids = stack.pids()
+    log(f"worker pid {pids['worker']}, web pid {pids['web']}, broker pid {pids['broker']}")
     log(f"enrolling {count:,} patients")
     seconds = stack.enroll(members)
     log(f"  enrolled in {seconds:.1f} s")

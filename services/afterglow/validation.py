@@ -39,6 +39,8 @@ def parse_instant(text: str, field: str = "at") -> datetime:
     Python cannot represent (a leap second, year 0) instead of a crash."""
     try:
         at = datetime.fromisoformat(text)
+        if at.tzinfo is not None:
+            return at  # the common case, first
     except ValueError:
         try:
             at = datetime.fromisoformat(text.upper())  # RFC 3339 allows "t" and "z"

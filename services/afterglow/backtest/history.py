@@ -71,6 +71,11 @@ class HistoryReader:
                 yield self.parse(number, text)
 
     def parse(self, number: int, text: str) -> HistoryLine:
+        at_text, event = self.parse_event(number, text)
+        return HistoryLine(number, at_text, event)
+
+    def parse_event(self, number: int, text: str) -> tuple[str, ClinicalEvent]:
+        """The line's `at` text (echoed unchanged in the output) and its event."""
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError as error:
@@ -88,5 +93,4 @@ class HistoryReader:
             at = parse_instant(at_text)
         except InvalidEvent as error:
             raise HistoryError(number, f"{event_type}: {error}") from None
-        build = _BUILDERS[event_type]
-        return HistoryLine(number, at_text, build(data, data["patient_id"], at))
+        return at_text, _BUILDERS[event_type](data, data["patient_id"], at)

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from afterglow.backtest.exposure import FollowUpExposure
 from afterglow.backtest.history import HistoryError, HistoryLine
-from afterglow.core.events import InfusionCompleted
+from afterglow.core.events import ClinicalEvent, InfusionCompleted
 from afterglow.core.rules import (
     AlertAction,
     AlertDecision,
@@ -53,7 +53,9 @@ class Backtest:
             yield from self.replay(line)
 
     def replay(self, line: HistoryLine) -> list[RaisedAlert]:
-        event = line.event
+        return self.replay_event(line.number, line.at_text, line.event)
+
+    def replay_event(self, number: int, at_text: str, event: ClinicalEvent) -> list[RaisedAlert]:
         state = self.states.get(event.patient_id)
         if state is None:
             state = self.states[event.patient_id] = PatientRuleState(event.patient_id)
@@ -62,14 +64,14 @@ class Backtest:
             if isinstance(event, InfusionCompleted):
                 self.exposure.infusion(event.patient_id, event.at)
         except EventOrderError as error:
-            raise HistoryError(line.number, str(error)) from None
+            raise HistoryError(number, str(error)) from None
         except OverflowError:
             # An infusion in year 9999: its follow-up would end after the last datetime.
-            raise HistoryError(line.number, "at is too far in the future") from None
+            raise HistoryError(number, "at is too far in the future") from None
         self.events += 1
         if not decisions:
             return []
-        raised = [RaisedAlert(d, line.at_text) for d in decisions if d.action is AlertAction.RAISED]
+        raised = [RaisedAlert(d, at_text) for d in decisions if d.action is AlertAction.RAISED]
         for alert in raised:
             self.counts[alert.decision.kind.value] += 1
         return raised

@@ -45,15 +45,16 @@ def run_backtest(
     source: TextIO, out: TextIO, err: TextIO, with_summary: bool, summary_only: bool
 ) -> int:
     backtest = Backtest()
-    parse = HistoryReader().parse
-    replay = backtest.replay
+    parse = HistoryReader().parse_event
+    replay = backtest.replay_event
     write = out.write
     try:
         # One flat loop rather than chained generators: this is the hot path (50k lines/s).
         for number, text in enumerate(source, start=1):
             if not text.strip():
                 continue
-            for alert in replay(parse(number, text)):
+            at_text, event = parse(number, text)
+            for alert in replay(number, at_text, event):
                 if not summary_only:
                     write(orjson.dumps(alert.to_json()).decode() + "\n")
     except HistoryError as error:
