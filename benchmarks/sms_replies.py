@@ -72,6 +72,7 @@ from twilio.request_validator import RequestValidator
 from afterglow.broker.launcher import LocalBroker
 from afterglow.broker.topics import ensure_topics
 from afterglow.config import Settings
+from afterglow.sms.simulator import simulated_inbox
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -204,6 +205,8 @@ class PhaseResult:
     load: tuple[float, float, float]
     worker_outcomes: dict[str, float] = field(default_factory=dict)
     max_schedule_lag: float = 0.0
+    drained_s: float = 0.0  # first POST -> the worker's input topics all handled
+    texted: dict[str, float] = field(default_factory=dict)  # sid -> wall time of the answer text
 
     @property
     def matched(self) -> list[tuple[Reply, Seen]]:
@@ -438,6 +441,18 @@ class Stack:
         )
         self.settle(600, "the check-ins' first texts")
         return time.perf_counter() - started
+
+    def answer_texts(self, replies: list[Reply]) -> dict[str, float]:
+        """MessageSid -> when the first text answering it reached the simulated phone."""
+        settings = Settings(AFTERGLOW_DATA_DIR=str(self.data_dir))
+        found: dict[str, float] = {}
+        for reply in replies:
+            key = f"{reply.member.patient_id}:{reply.sid}:r0"
+            for entry in simulated_inbox(settings, reply.member.phone):
+                if entry.get("direction") == "out" and entry.get("send_key") == key:
+                    found[reply.sid] = datetime.fromisoformat(entry["at"]).timestamp()
+                    break
+        return found
 
     def checkin_ids(self, members: list[Member], suffix: str) -> dict[str, str]:
         """patient_id -> the check-in id of this round, from the checkin_due signals."""
@@ -677,6 +692,10 @@ async def run_phase(
             cpu_after = stack.cpu()
     finally:
         await collector.stop()
+    # The answer texts (item 10's question) go out through the sender after the assessment.
+    await asyncio.to_thread(stack.settle, 900, "the answer texts")
+    drained = time.perf_counter() - started
+    texted = await asyncio.to_thread(stack.answer_texts, replies)
     after_outcomes = stack.metrics().get("afterglow_records_total", {})
     outcomes = {
         f"{topic.removeprefix(stack.settings.topic_prefix)} {outcome}": value
@@ -699,6 +718,8 @@ async def run_phase(
         load=os.getloadavg(),
         worker_outcomes=outcomes,
         max_schedule_lag=max_lag,
+        drained_s=drained,
+        texted=texted,
     )
 
 
@@ -750,8 +771,14 @@ def print_phase(result: PhaseResult, rate: float | None) -> None:
                 )
     latencies = [s.received - r.posted for r, s in matched]
     http = [r.answered - r.posted for r in replies if r.status == 200]
+    texts = [result.texted[r.sid] - r.posted_wall for r in replies if r.sid in result.texted]
     print(f"reply -> assessment visible:   {summary_ms(latencies)}")
     print(f"webhook HTTP response time:    {summary_ms(http)}")
+    print(f"reply -> answer text on phone: {summary_ms(texts)}")
+    print(
+        f"  (the sender had every answer text out {result.drained_s:.1f} s after the first POST; "
+        f"{len(replies) - len(texts)} replies got no text)"
+    )
     stages: dict[str, list[float]] = {
         "POST -> web stamps received_at": [],
         "POST -> web's record in Kafka (CreateTime)": [],
@@ -867,8 +894,6 @@ def run(args: argparse.Namespace, stack: Stack) -> None:
 
     if latency_count == 0:
         return
-    log("letting the worker finish the replies' texts")
-    stack.settle(600, "the replies' texts")
     ticks = [DAY7 + timedelta(hours=6 * k) for k in range(1, 29)]  # .. DAY14, every 6 h
     seconds = stack.open_checkins(ticks, 2 * count)
     log(f"  round 2: check-ins open and first texts sent in {seconds:.1f} s")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -16,6 +17,7 @@ from afterglow.core.conversation.events import (
     OptInRequested,
     OptOutRequested,
 )
+from afterglow.core.conversation.limits import within_daily_limit
 from afterglow.core.conversation.machine import expire, receive, remind, start_checkin
 from afterglow.core.conversation.replies import Outcome
 from afterglow.core.conversation.state import ConversationState
@@ -51,7 +53,7 @@ class Conversations:
         data = self.context.catalog.validate("afterglow.checkins", decode_json_object(event.value))
         require_key(event.key, data["patient_id"], "patient_id")
         key: bytes = event.key
-        state, recent = self._load(key)
+        state, recent, counter = self._load(key)
         if data["event_id"] in recent:
             return "duplicate"  # a scheduler replay after a crash: same id, already handled
         registration = self.context.patients.get(key)
@@ -70,7 +72,8 @@ class Conversations:
             )
         else:
             outcome = expire(state, patient_id, checkin_id, now)
-        self._save(key, state, [*recent, data["event_id"]])
+        counter = self._limit(outcome, counter, registration, now)
+        self._save(key, state, [*recent, data["event_id"]], counter)
         await self._publish(event.message.partition, key, registration, data["event_id"], outcome)
         return "accepted"
 
@@ -84,17 +87,19 @@ class Conversations:
         if registration is None:
             return "unregistered"
         clinic = self.clinics.get(registration["clinic_id"])
-        state, recent = self._load(key)
+        state, recent, counter = self._load(key)
+        received_at = parse_datetime(data["received_at"], "received_at")
         outcome = receive(
             state,
             data["patient_id"],
             data["body"],
-            parse_datetime(data["received_at"], "received_at"),
+            received_at,
             clinic.display_name,
             clinic.contact_phone,
             message_sid=data["message_sid"],
         )
-        self._save(key, state, recent)
+        counter = self._limit(outcome, counter, registration, received_at)
+        self._save(key, state, recent, counter)
         await self._publish(
             event.message.partition, key, registration, data["message_sid"], outcome
         )
@@ -102,17 +107,41 @@ class Conversations:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _load(self, key: bytes) -> tuple[ConversationState, list[str]]:
+    def _load(self, key: bytes) -> tuple[ConversationState, list[str], dict[str, Any] | None]:
         stored = self.table.get(key)
         if stored is None:
-            return ConversationState(), []
-        return ConversationState.from_dict(stored["state"]), list(stored["recent_signals"])
+            return ConversationState(), [], None
+        return (
+            ConversationState.from_dict(stored["state"]),
+            list(stored["recent_signals"]),
+            stored.get("daily_texts"),
+        )
 
-    def _save(self, key: bytes, state: ConversationState, recent: list[str]) -> None:
+    def _save(
+        self,
+        key: bytes,
+        state: ConversationState,
+        recent: list[str],
+        counter: dict[str, Any] | None,
+    ) -> None:
         self.table[key] = {
             "state": state.to_dict(),
             "recent_signals": recent[-_REMEMBERED_SIGNALS:],
+            "daily_texts": counter,
         }
+
+    def _limit(
+        self,
+        outcome: Outcome,
+        counter: dict[str, Any] | None,
+        registration: dict[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        today = now.astimezone(ZoneInfo(registration["timezone"])).date()
+        outcome.replies, counter, held = within_daily_limit(outcome.replies, counter, today)
+        if held:
+            self.context.metrics.sms.labels("extra", "held_daily_limit").inc(held)
+        return counter
 
     async def _publish(
         self,
