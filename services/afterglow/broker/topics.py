@@ -343,3 +343,26 @@ def _topic_configs(admin: Any, specs: Mapping[str, TopicSpec]) -> dict[str, dict
         name: {key: entry["value"] for key, entry in configs.items()}
         for name, configs in described.get("topic", {}).items()
     }
+
+
+def ensure_changelog_topics(settings: Settings, changelog_topics: Iterable[str]) -> list[str]:
+    """Create Faust's table changelogs before the worker starts (returns those created).
+
+    Faust would create them itself, but on a busy broker its first metadata read can see a
+    half-created changelog and fail the first write with PartitionsMismatch. Created here,
+    they have the catalog's partition count and compaction and all their leaders.
+    """
+    specs = {
+        name: TopicSpec(name, None, dict(_COMPACTED), key="table key", doc="Faust changelog")
+        for name in changelog_topics
+    }
+    admin = connect_admin(settings)
+    try:
+        existing = set(admin.list_topics())
+        missing = {name: spec for name, spec in specs.items() if name not in existing}
+        if not missing:
+            return []
+        raced = _create(settings, admin, missing)
+        return [name for name in missing if name not in raced]
+    finally:
+        admin.close()

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from afterglow.broker.topics import ensure_topics
+from afterglow.broker.topics import ensure_changelog_topics, ensure_topics
 from afterglow.config import get_settings
 
 
@@ -23,6 +23,7 @@ def worker() -> None:
             typer.echo(mismatch.describe(), err=True)
         raise typer.Exit(1)
     app = create_app(settings)
+    ensure_changelog_topics(settings, [t.changelog_topic_name for t in app.tables.values()])
     faust.Worker(app, loglevel="INFO").execute_from_commandline()
 
 
