@@ -737,8 +737,6 @@ def print_comparison(small: RunResult, large: RunResult) -> None:
             for run in (small, large)
         ]
         print(f"  {group} tables: {(sizes[1] - sizes[0]) / added:,.0f}")
-    rss = (large.rss_after_ticks_kib - small.rss_after_ticks_kib) * 1024
-    print(f"RSS per additional patient: {rss / (large.patients - small.patients):,.0f} bytes")
 
 
 def main() -> None:

@@ -1,34 +1,35 @@
-"""SMS reply pipeline benchmark (issue 4): signed Twilio webhook -> Kafka -> conversation ->
-assessment. Prints numbers; asserts nothing.
+"""SMS reply pipeline benchmark (issue 4): webhook -> Kafka -> conversation -> assessment.
 
-Run from the project root (the local broker must be running, `afterglow broker start`):
+Prints numbers; asserts nothing. Run from the project root (the local broker must be
+running, `afterglow broker start`):
 
-    .venv/bin/python -m benchmarks.sms_replies                  # 3,000 replies; 100/s for 30 s
-    .venv/bin/python -m benchmarks.sms_replies --replies 1000 --rate 50 --duration 20
+    .venv/bin/python -m benchmarks.sms_replies             # 3,000 replies; 100/s for 30 s
+    .venv/bin/python -m benchmarks.sms_replies --replies 500 --rate 25 --rate 50
 
-A real `afterglow worker` (simulator gateway: no Twilio credentials, AFTERGLOW_SMS_RATE high so
-sending never throttles) and a real `afterglow web` (fictional Twilio credentials, so
+A real `afterglow worker` (simulator gateway: no Twilio credentials; AFTERGLOW_SMS_RATE high
+so sending never throttles) and a real `afterglow web` (fictional Twilio credentials, so
 `POST /twilio/sms` validates `X-Twilio-Signature`) run as child processes on their own topic
 prefix, app id and data dir; the topics and the worker's consumer group are deleted at the end.
 
-Population: `max(--replies, --rate * --duration)` patients (fictional +1<area>55501xx numbers),
-each with one infusion. Ticks open everybody's D+7 check-in (round 1); after the throughput
-phase, ticks a week on open the D+14 check-in (round 2) for the latency phase. Each patient
-answers all nine items in one text ("1 0 1 0 1 0 1 0 0"), which completes the assessment, so
+Population: `max(--replies, --rate * --duration)` patients (fictional +1<area>55501xx
+numbers), each with one infusion. Ticks open everybody's D+7 check-in (round 1) for the
+throughput phase, then the next follow-up day's check-in (D+14, D+21, ...) for each latency
+phase. Each patient answers all nine items in one signed webhook ("1 0 1 0 1 0 1 0 0"), so
 every reply yields exactly one `assessment_completed` in `<prefix>afterglow.clinical-events`.
 
-(a) throughput: round 1, every reply posted as fast as `--concurrency` connections allow;
-    replies/s from the first POST to the last assessment event consumed.
-(b) latency: round 2, an open-loop schedule of `--rate` replies/s for `--duration` s; per
-    reply, from just before its POST to the moment the benchmark's consumer receives its
-    assessment event; and the webhook's HTTP response time.
+(a) throughput: every reply posted as fast as `--concurrency` connections allow; replies/s
+    from the first POST to the last assessment event consumed.
+(b) latency: an open-loop schedule of `--rate` replies/s for `--duration` s (one round per
+    `--rate`); per reply, from just before its POST to the moment the benchmark's consumer
+    receives its assessment event; and the webhook's HTTP response time.
 
 The benchmark consumes `sms.inbound` (what the web process published), `sms.patient-inbound`
 (the router's re-keyed copy) and `clinical-events` with aiokafka in its own event loop and
 matches records to replies by MessageSid (the assessment's event id is `<MessageSid>:e0`),
 checking the patient and the round's check-in id. The Kafka CreateTime of those records
-splits the latency into stages (web, router, conversation, consumer); all processes share
-one wall clock.
+splits the latency into stages (all processes share one wall clock). After each phase it
+waits for the worker to drain and reads the simulated phones: "answer text" is the text each
+reply earned (item 10's question), timed from the POST.
 """
 
 from __future__ import annotations
@@ -72,19 +73,18 @@ from twilio.request_validator import RequestValidator
 from afterglow.broker.launcher import LocalBroker
 from afterglow.broker.topics import ensure_topics
 from afterglow.config import Settings
+from afterglow.registry.clinics import load_clinics
 from afterglow.sms.simulator import simulated_inbox
 
 PROJECT = Path(__file__).resolve().parents[1]
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 INFUSED_AT = "2026-03-01T12:00:00-06:00"
-# The D+7 check-in is due at 15:00 UTC on March 8 (10:00 CDT); ticks up to 16:00 open it.
-DAY7 = START + timedelta(days=7, hours=16)
-DAY14 = DAY7 + timedelta(days=7)
 ANSWER = "1 0 1 0 1 0 1 0 0"  # all nine items, item 9 = 0: one assessment, no crisis
 TOTAL = 4
 FROM_NUMBER = "+15005550006"
-ROUNDS = {1: ":d007", 2: ":d014"}  # round -> how its check-in ids end
+CLINIC = "clinic-a"
+IDLE_SAMPLE_S = 5.0
 
 # Topics the worker consumes through guarded agents (so afterglow_records_total counts them).
 CONSUMED = (
@@ -170,6 +170,15 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
+def rate_while_busy(stamps: list[float]) -> float:
+    """Outputs per second between the 10th and 90th percentile of the output times."""
+    ordered = sorted(stamps)
+    lo, hi = len(ordered) // 10, (9 * len(ordered)) // 10
+    if hi <= lo or ordered[hi] <= ordered[lo]:
+        return float("nan")
+    return (hi - lo) / (ordered[hi] - ordered[lo])
+
+
 def summary_ms(values: list[float]) -> str:
     if not values:
         return "no samples"
@@ -205,6 +214,7 @@ class PhaseResult:
     load: tuple[float, float, float]
     worker_outcomes: dict[str, float] = field(default_factory=dict)
     max_schedule_lag: float = 0.0
+    idle_cpu: dict[str, float] = field(default_factory=dict)  # cores used before the phase
     drained_s: float = 0.0  # first POST -> the worker's input topics all handled
     texted: dict[str, float] = field(default_factory=dict)  # sid -> wall time of the answer text
 
@@ -262,6 +272,7 @@ class Stack:
         }
         self.url = f"http://127.0.0.1:{self.web_port}/twilio/sms"
         self.validator = RequestValidator(self.auth_token)
+        self.last_tick = START
         self.worker_process: AfterglowProcess | None = None
         self.web_process: AfterglowProcess | None = None
         self.offsets = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -294,15 +305,6 @@ class Stack:
                 labels = tuple(sample.labels[k] for k in sorted(sample.labels))
                 found.setdefault(sample.name, {})[labels] = sample.value
         return found
-
-    def handled(self, name: str, outcome: str | None = None) -> float:
-        records = self.metrics().get("afterglow_records_total", {})
-        # labels sorted by name: (outcome, topic)
-        return sum(
-            v
-            for (out, topic), v in records.items()
-            if topic == self.topic(name) and (outcome is None or out == outcome)
-        )
 
     def end_offsets(self, name: str) -> int:
         parts = [SyncTopicPartition(self.topic(name), p) for p in range(self.partitions)]
@@ -343,19 +345,6 @@ class Stack:
                 return int(reply.status) == 200
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
-
-    def web_statuses(self) -> dict[str, float]:
-        url = f"http://127.0.0.1:{self.web_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as reply:
-            text = reply.read().decode()
-        statuses: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == "afterglow_web_requests_total" and "sms" in sample.labels.get(
-                    "route", ""
-                ):
-                    statuses[sample.labels["status"]] = sample.value
-        return statuses
 
     def log_tails(self) -> str:
         parts = []
@@ -533,6 +522,7 @@ class Collector:
         self.expected = expected
         self.seen: dict[str, Seen] = {}
         self.done = asyncio.Event()
+        self.target = len(expected)  # lowered to the replies the web process accepted
         self.assessed = 0
         self.last_event: float | None = None
         self.stray = 0
@@ -583,7 +573,7 @@ class Collector:
                         self._at(data["message_sid"]).routed_ms = record.timestamp
                     elif data.get("type") == "assessment_completed":
                         self._assessment(data, record.timestamp, now, now_wall)
-            if self.assessed >= len(self.expected):
+            if self.assessed >= self.target:
                 self.done.set()
 
     def _at(self, sid: str) -> Seen:
@@ -613,7 +603,7 @@ class Collector:
             if self.assessed != last_count:
                 last_count, last_change = self.assessed, time.perf_counter()
             elif time.perf_counter() - last_change > stall_timeout:
-                log(f"  gave up: {self.assessed} of {len(self.expected)} assessments arrived")
+                log(f"  gave up: {self.assessed} of {self.target} assessments arrived")
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.done.wait(), timeout=1.0)
@@ -665,7 +655,10 @@ async def run_phase(
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             await warm_up(session, stack, min(concurrency, 50))
+            idle_before = stack.cpu()
+            await asyncio.sleep(IDLE_SAMPLE_S)
             cpu_before = stack.cpu()
+            idle = {k: (cpu_before[k] - idle_before[k]) / IDLE_SAMPLE_S for k in cpu_before}
             started = time.perf_counter()
             if rate is None:
                 queue = iter(replies)
@@ -687,6 +680,9 @@ async def run_phase(
                     tasks.append(asyncio.create_task(post(session, stack.url, reply)))
                 await asyncio.gather(*tasks)
             posts_done = max(r.answered for r in replies)
+            collector.target = sum(r.status == 200 for r in replies)
+            if collector.assessed >= collector.target:
+                collector.done.set()
             await collector.wait(stall_timeout)
             wall = time.perf_counter() - started
             cpu_after = stack.cpu()
@@ -719,6 +715,7 @@ async def run_phase(
         worker_outcomes=outcomes,
         max_schedule_lag=max_lag,
         drained_s=drained,
+        idle_cpu=idle,
         texted=texted,
     )
 
@@ -760,15 +757,8 @@ def print_phase(result: PhaseResult, rate: float | None) -> None:
             f"first POST -> last assessment consumed: {span:.2f} s = "
             f"{len(matched) / span:,.1f} replies/s end to end"
         )
-        arrivals = sorted(s.received for _, s in matched)
-        if len(arrivals) >= 20:
-            lo, hi = arrivals[len(arrivals) // 10], arrivals[(9 * len(arrivals)) // 10]
-            if hi > lo:
-                middle = (9 * len(arrivals)) // 10 - len(arrivals) // 10
-                print(
-                    f"steady state (10th..90th percentile of arrivals): "
-                    f"{middle / (hi - lo):,.1f} assessments/s"
-                )
+        steady = rate_while_busy([s.received for _, s in matched])
+        print(f"steady state (10th..90th percentile of arrivals): {steady:,.1f} assessments/s")
     latencies = [s.received - r.posted for r, s in matched]
     http = [r.answered - r.posted for r in replies if r.status == 200]
     texts = [result.texted[r.sid] - r.posted_wall for r in replies if r.sid in result.texted]
@@ -803,13 +793,25 @@ def print_phase(result: PhaseResult, rate: float | None) -> None:
     print("stages (wall clock, CreateTime has 1 ms resolution):")
     for label, values in stages.items():
         print(f"  {label:<44} {summary_ms(values)}")
+    moments = {
+        "web": [s.inbound_ms / 1000 for _, s in matched if s.inbound_ms is not None],
+        "router": [s.routed_ms / 1000 for _, s in matched if s.routed_ms is not None],
+        "conversation": [s.assessed_ms / 1000 for _, s in matched if s.assessed_ms is not None],
+        "sender (answer texts)": list(result.texted.values()),
+    }
+    rates = ", ".join(
+        f"{name} {rate_while_busy(stamps):,.0f}/s" for name, stamps in moments.items() if stamps
+    )
+    print(f"output rate of each stage (10th..90th percentile of its output times): {rates}")
     cpu = ", ".join(
         f"{name} {seconds:.1f} s ({100 * seconds / result.wall_s:.0f}% of a core)"
         for name, seconds in result.cpu.items()
     )
     print(f"CPU during the phase ({result.wall_s:.1f} s wall): {cpu}")
+    idle = ", ".join(f"{name} {100 * cores:.0f}%" for name, cores in result.idle_cpu.items())
+    print(f"CPU while idle just before the phase ({IDLE_SAMPLE_S:g} s, % of a core): {idle}")
     outcomes = ", ".join(f"{k}: {v:,.0f}" for k, v in sorted(result.worker_outcomes.items()))
-    print(f"worker records handled: {outcomes}")
+    print(f"worker records handled (phase and drain): {outcomes}")
     print("load average after the phase: " + " ".join(f"{x:.2f}" for x in result.load))
 
 
@@ -856,10 +858,43 @@ def snapshot(rev: str, target: Path) -> Path:
 # -- main ------------------------------------------------------------------------------
 
 
+def due_at(day: int) -> datetime:
+    """16:00 UTC on D+`day`: just after the check-in of that day is due (10:00 in Chicago)."""
+    return START + timedelta(days=day, hours=16)
+
+
+def open_round(stack: Stack, members: list[Member], number: int, day: int) -> dict[str, str]:
+    """Tick to `due_at(day)` (after the last round's day, every 6 h of simulated time) so that
+    everybody's check-in of that day opens. Returns patient_id -> check-in id."""
+    due = due_at(day)
+    if number == 1:
+        ticks = [due - timedelta(hours=2), due - timedelta(hours=1), due]
+    else:
+        ticks, at = [], due
+        previous = stack.last_tick
+        while at > previous:
+            ticks.insert(0, at)
+            at -= timedelta(hours=6)
+    stack.last_tick = due
+    seconds = stack.open_checkins(ticks, number * len(members))
+    checkins = stack.checkin_ids(members, f":d{day:03d}")
+    log(
+        f"  round {number} (D+{day}): {len(checkins):,} check-ins open and first texts out "
+        f"{seconds:.1f} s after the ticks"
+    )
+    if len(checkins) != len(members):
+        raise RuntimeError(f"round {number}: {len(checkins)} check-ins for {len(members)} patients")
+    return checkins
+
+
 def run(args: argparse.Namespace, stack: Stack) -> None:
-    latency_count = round(args.rate * args.duration)
-    count = max(args.replies, latency_count)
+    rates: list[float] = args.rate or [100.0]
+    latency_counts = [round(rate * args.duration) for rate in rates]
+    count = max(args.replies, *latency_counts)
     members = [Member(f"b{i:05d}", phone) for i, phone in enumerate(phones(count))]
+    days = followup_days(stack.settings)
+    if len(rates) + 1 > len(days):
+        raise SystemExit(f"at most {len(days) - 1} rates (one round of check-ins each)")
     log(f"topics {stack.settings.topic_prefix}*, data {stack.data_dir}; starting worker and web")
     stack.start()
     pids = stack.pids()
@@ -867,13 +902,7 @@ def run(args: argparse.Namespace, stack: Stack) -> None:
     log(f"enrolling {count:,} patients")
     seconds = stack.enroll(members)
     log(f"  enrolled in {seconds:.1f} s")
-    seconds = stack.open_checkins(
-        [DAY7 - timedelta(hours=2), DAY7 - timedelta(hours=1), DAY7], count
-    )
-    log(f"  round 1: {count:,} check-ins open and first texts sent in {seconds:.1f} s")
-    checkins = stack.checkin_ids(members, ROUNDS[1])
-    if len(checkins) != count:
-        raise RuntimeError(f"round 1: {len(checkins)} check-ins for {count} patients")
+    checkins = open_round(stack, members, 1, days[0])
 
     replies = [stack.reply(m) for m in members[: args.replies]]
     log(f"(a) throughput: {len(replies):,} replies, {args.concurrency} concurrent POSTs")
@@ -892,38 +921,43 @@ def run(args: argparse.Namespace, stack: Stack) -> None:
     if stack.deadletters():
         log(f"  {stack.deadletters()} records in deadletter so far")
 
-    if latency_count == 0:
-        return
-    ticks = [DAY7 + timedelta(hours=6 * k) for k in range(1, 29)]  # .. DAY14, every 6 h
-    seconds = stack.open_checkins(ticks, 2 * count)
-    log(f"  round 2: check-ins open and first texts sent in {seconds:.1f} s")
-    checkins = stack.checkin_ids(members, ROUNDS[2])
-    if len(checkins) != count:
-        raise RuntimeError(f"round 2: {len(checkins)} check-ins for {count} patients")
-    replies = [stack.reply(m) for m in members[:latency_count]]
-    log(f"(b) latency: {args.rate:g} replies/s for {args.duration:g} s")
-    latency = asyncio.run(
-        run_phase(
-            stack,
-            f"(b) latency: {args.rate:g} replies/s for {args.duration:g} s "
-            f"({latency_count:,} replies)",
-            replies,
-            checkins,
-            concurrency=args.latency_connections,
-            rate=args.rate,
-            stall_timeout=args.stall_timeout,
+    for number, (rate, latency_count) in enumerate(zip(rates, latency_counts, strict=True), 2):
+        if latency_count == 0:
+            continue
+        checkins = open_round(stack, members, number, days[number - 1])
+        replies = [stack.reply(m) for m in members[:latency_count]]
+        log(f"(b) latency: {rate:g} replies/s for {args.duration:g} s")
+        latency = asyncio.run(
+            run_phase(
+                stack,
+                f"(b) latency: {rate:g} replies/s for {args.duration:g} s "
+                f"({latency_count:,} replies)",
+                replies,
+                checkins,
+                concurrency=args.latency_connections,
+                rate=rate,
+                stall_timeout=args.stall_timeout,
+            )
         )
-    )
-    print_phase(latency, args.rate)
-    if stack.deadletters():
-        log(f"  {stack.deadletters()} records in deadletter")
+        print_phase(latency, rate)
+        if stack.deadletters():
+            log(f"  {stack.deadletters()} records in deadletter")
+
+
+def followup_days(settings: Settings) -> tuple[int, ...]:
+    return tuple(load_clinics(settings.clinics_file).get(CLINIC).schedule.followup_days)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--replies", type=int, default=3000, help="(a): replies posted")
     parser.add_argument("--concurrency", type=int, default=50, help="(a): POSTs in flight")
-    parser.add_argument("--rate", type=float, default=100, help="(b): replies per second")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        action="append",
+        help="(b): replies per second (default 100; repeat for several, a round each)",
+    )
     parser.add_argument("--duration", type=float, default=30, help="(b): seconds (0: skip)")
     parser.add_argument(
         "--latency-connections", type=int, default=100, help="(b): connection pool size"

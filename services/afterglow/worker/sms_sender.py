@@ -58,10 +58,13 @@ class SmsSender:
     async def _send(self, key: bytes, data: Any, message: OutboundSms) -> str:
         now = self.context.clock.now()
         self.ledger[key] = LedgerEntry(message.send_key, LedgerStatus.CLAIMED, now).to_dict()
-        # The claim must be in Kafka before the provider sees the message: a worker that
-        # restarts elsewhere then knows it may have been sent.
-        await self.context.app.producer.flush()
-        await self._respect_rate()
+        if data["category"] != "crisis":
+            # The claim must be in Kafka before the provider sees the message: a worker that
+            # restarts elsewhere then knows it may have been sent. A crisis reply does not
+            # wait for that flush (slow under load) nor for the rate limit: a duplicate
+            # crisis text is a lesser harm than a late one.
+            await self.context.app.producer.flush()
+            await self._respect_rate()
         try:
             sent = await self.gateway.send(message)
         except SendFailed as failure:
