@@ -22,7 +22,7 @@ from afterglow.core.conversation import (
 PATIENT = "p-1"
 CHECKIN = "inf-1:d007"
 CLINIC = "Sunrise Wellness Clinic"
-PHONE = "+15551234567"
+PHONE = "+15555550123"
 T0 = datetime(2026, 6, 8, 14, 0, tzinfo=UTC)
 
 # A patient's all-nine reply with item 9 = 0, and the same with item 9 positive.
