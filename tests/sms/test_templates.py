@@ -30,7 +30,7 @@ from afterglow.sms.templates import (
 from tests.core.conversation.chat import Chat
 
 CLINIC = "Sunrise Wellness Clinic"
-PHONE = "+15551234567"
+PHONE = "+15555550123"
 REALISTIC: dict[str, Any] = {"clinic_name": CLINIC, "contact_phone": PHONE}
 
 # Messages allowed more than one segment, because the wording they must carry does not fit:
