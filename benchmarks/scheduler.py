@@ -87,6 +87,21 @@ def infusion_ages(followup_days: tuple[int, ...]) -> list[int]:
     return [k for k in range(1, MAX_INFUSION_AGE_DAYS + 1) if k not in busy]
 
 
+AREA_CODES = [
+    code for code in range(201, 1000) if code % 100 != 11 and code != 555 and (code // 10) % 10 != 9
+]
+
+
+def fictional_phone(index: int) -> str:
+    """+1<area>55501xx, the fictional range (100 numbers per area code; no N11 codes, no
+    area code 555, whose 555-01xx numbers the SMS simulator treats specially). 71,000
+    numbers: beyond that, numbers repeat (two patients share a phone; the scheduler does
+    not care, only inbound routing would)."""
+    codes = AREA_CODES
+    index %= 100 * len(codes)
+    return f"+1{codes[index // 100]}55501{index % 100:02d}"
+
+
 def population(
     patients: int, due: int, followup_days: tuple[int, ...], seed: int
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -100,9 +115,9 @@ def population(
         completed = datetime.combine(
             DAY0 - timedelta(days=age), wall_time(12), tzinfo=ZoneInfo(zone)
         )
-        # One number each (a shared one would pile every text into one simulated inbox);
-        # area code 555 is not in service, and the worker runs with the SMS simulator.
-        phone = f"+1555{i:07d}"
+        # Distinct numbers (one shared by everybody would pile every text into one
+        # simulated inbox); the worker runs with the SMS simulator anyway.
+        phone = fictional_phone(i)
         yield (
             patient(patient_id, timezone=zone, clinic_id=CLINIC, phone=phone),
             infusion(f"inf-{patient_id}", patient_id, completed.isoformat()),
@@ -400,6 +415,7 @@ class SchedulerRun:
     def enroll(self) -> None:
         patients_topic = self.settings.topic("clinic.patients")
         infusions_topic = self.settings.topic("clinic.infusions.completed")
+        directory_topic = self.settings.topic("afterglow.phone-directory")
         log(f"producing {self.patients:,} registrations and {self.patients:,} infusions")
         started = time.perf_counter()
         cpu_before = cpu_seconds(self.pid)
@@ -425,15 +441,18 @@ class SchedulerRun:
         while True:
             snap = self.metrics()
             registered, infused = snap.accepted(patients_topic), snap.accepted(infusions_topic)
+            # Each registration also lands in the phone directory (one number per patient).
+            listed = snap.accepted(directory_topic)
             if snap.deadletters():
                 raise RuntimeError(f"{snap.deadletters()} records went to deadletter")
             elapsed = time.perf_counter() - started
-            if registered >= self.patients and infused >= self.patients:
+            if min(registered, infused, listed) >= self.patients:
                 break
             if time.perf_counter() - last_report >= 15:
                 rate = (registered + infused) / elapsed
                 log(
-                    f"  enrolled: {registered:,} registrations, {infused:,} infusions "
+                    f"  enrolled: {registered:,} registrations, {infused:,} infusions, "
+                    f"{listed:,} phone numbers "
                     f"({rate:,.0f} records/s, RSS {proc_status(self.pid)['VmRSS'] / 1024:,.0f} MiB)"
                 )
                 last_report = time.perf_counter()
@@ -447,7 +466,8 @@ class SchedulerRun:
             f"({2 * self.patients / self.result.enroll_s:,.0f} records/s, production included; "
             f"worker CPU {self.result.enroll_cpu_s:.0f} s)"
         )
-        self.settle()
+        busy = self.quiesce()
+        log(f"the worker went idle {busy:.0f} s later")
 
     def settle(self) -> None:
         """Wait until the conversation agent has handled every check-in signal, so that its
@@ -460,7 +480,21 @@ class SchedulerRun:
             return done >= self.checkins_end()
 
         wait_until(handled, 300, "the conversation agent to handle every signal", poll=0.1)
-        time.sleep(0.5)
+        self.quiesce()
+
+    def quiesce(self) -> float:
+        """Wait until the worker is idle (under 10 % of a core over one second): no agent
+        still working through a backlog while a tick is measured. Returns the seconds waited.
+        The rate-limited SMS sender (one text a second) stays below that."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < 900:
+            before = cpu_seconds(self.pid)
+            time.sleep(1.0)
+            if cpu_seconds(self.pid) - before < 0.10:
+                break
+        else:
+            log("  the worker never went idle; measuring anyway")
+        return time.perf_counter() - started
 
     def ticks(self) -> None:
         idle_seconds, idle_events, idle_walls = 0.0, 0, []

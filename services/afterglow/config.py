@@ -41,8 +41,10 @@ class Settings(BaseSettings):
     )
     # Seconds between clock ticks sent by the leader; 0 turns the timer off (tests send ticks).
     tick_interval: float = Field(default=1.0, ge=0, validation_alias="AFTERGLOW_TICK_INTERVAL")
-    # Texts per second per sender (Twilio long codes: 1; toll-free and short codes: more).
-    sms_rate: float = Field(default=1.0, gt=0, validation_alias="AFTERGLOW_SMS_RATE")
+    # Texts per second handed to the provider; 0 = no client-side limit. Twilio queues what
+    # exceeds a sender's own rate (1/s for a long code), so the default leaves pacing to it:
+    # a throttle here holds up the whole worker while it waits (see docs/operators.md).
+    sms_rate: float = Field(default=0.0, ge=0, validation_alias="AFTERGLOW_SMS_RATE")
     operator_token: str | None = Field(default=None, validation_alias="AFTERGLOW_OPERATOR_TOKEN")
     topic_prefix: str = Field(default="", validation_alias="AFTERGLOW_TOPIC_PREFIX")
     topic_partitions: int = Field(default=4, ge=1, validation_alias="AFTERGLOW_TOPIC_PARTITIONS")

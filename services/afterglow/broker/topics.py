@@ -36,6 +36,9 @@ SMS_PATIENT_INBOUND = "afterglow.sms.patient-inbound"
 SMS_OUTBOUND = "afterglow.sms.outbound"
 PHONE_DIRECTORY = "afterglow.phone-directory"
 CLINICAL_EVENTS = "afterglow.clinical-events"
+ALERT_ACTIONS = "afterglow.alert-actions"
+ALERT_NOTIFICATIONS = "afterglow.alert-notifications"
+SMS_CLINICIAN_INBOUND = "afterglow.sms.clinician-inbound"
 
 _COMPACTED = {"cleanup.policy": "compact"}
 
@@ -158,7 +161,30 @@ CATALOG: tuple[TopicSpec, ...] = (
         None,
         _retention_days(2557),
         key="patient_id",
-        doc="Answers and assessments from conversations: the rule engine's input.",
+        doc="The rule engine's input, in arrival order per patient: answers and assessments "
+        "from conversations, enrollments and infusions from intake, expiries, opt-outs and "
+        "alert resolutions.",
+    ),
+    TopicSpec(
+        ALERT_ACTIONS,
+        None,
+        _retention_days(30),
+        key="patient_id",
+        doc="Clinician actions on an alert (acknowledge, resolve) from SMS, dashboard or CLI.",
+    ),
+    TopicSpec(
+        ALERT_NOTIFICATIONS,
+        None,
+        _retention_days(30),
+        key="recipient (clinician_id or director:<clinic_id>)",
+        doc="Pages, digest items and acknowledgment answers for one recipient's partition.",
+    ),
+    TopicSpec(
+        SMS_CLINICIAN_INBOUND,
+        None,
+        _retention_days(30),
+        key="recipient (clinician_id or director:<clinic_id>)",
+        doc="Texts from clinicians (ACK codes), routed to the recipient's partition.",
     ),
     TopicSpec(
         AUDIT,

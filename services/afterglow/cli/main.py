@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from afterglow.cli import backtest_cmd, broker_cmd, phone_cmd, schedule_cmd, serve_cmd, up_cmd
+from afterglow.cli import (
+    audit_cmd,
+    backtest_cmd,
+    broker_cmd,
+    phone_cmd,
+    schedule_cmd,
+    serve_cmd,
+    up_cmd,
+)
 
 app = typer.Typer(
     name="afterglow",
@@ -20,6 +28,7 @@ app.command("worker")(serve_cmd.worker)
 app.command("web")(serve_cmd.web)
 app.command("up")(up_cmd.up)
 app.command("schedule")(schedule_cmd.schedule)
+app.command("audit")(audit_cmd.audit)
 
 
 def main() -> None:

@@ -36,6 +36,8 @@ class ClinicSettings:
     contact_phone: str
     medical_director: Contact
     schedule: ScheduleConfig
+    timezone: str = "America/New_York"
+    digest_time: time = time(9, 0)
 
 
 class ClinicDirectory:
@@ -50,10 +52,25 @@ class ClinicDirectory:
             contact_phone=self._defaults.contact_phone,
             medical_director=self._defaults.medical_director,
             schedule=self._defaults.schedule,
+            timezone=self._defaults.timezone,
+            digest_time=self._defaults.digest_time,
         )
 
     def clinic_ids(self) -> list[str]:
         return sorted(self._clinics)
+
+    def director_key(self, clinic_id: str) -> str:
+        """The recipient id of a clinic's medical director (clinics without their own
+        settings share the default director)."""
+        return f"director:{clinic_id}" if clinic_id in self._clinics else "director:*"
+
+    def director_phones(self) -> dict[str, str]:
+        """Medical directors' phones -> `director:<clinic_id>` (`director:*` for the default),
+        so an ACK texted by a director reaches the notifier."""
+        phones = {self._defaults.medical_director.phone: "director:*"}
+        for clinic_id, clinic in self._clinics.items():
+            phones[clinic.medical_director.phone] = f"director:{clinic_id}"
+        return phones
 
 
 def load_clinics(path: Path, catalog: SchemaCatalog | None = None) -> ClinicDirectory:
@@ -95,6 +112,8 @@ def _settings(clinic_id: str, raw: dict[str, Any]) -> ClinicSettings:
         contact_phone=raw["contact_phone"],
         medical_director=Contact(director["name"], director["phone"]),
         schedule=schedule,
+        timezone=raw.get("timezone", "America/New_York"),
+        digest_time=_time(raw.get("digest_time", "09:00")),
     )
 
 

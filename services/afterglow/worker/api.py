@@ -1,4 +1,4 @@
-"""The worker's operator API: a patient's plan as the running system holds it.
+"""The worker's operator API: a patient's plan and open alerts as the running system holds them.
 
 Patient data, so every route needs the operator bearer token. `table_route` sends the
 request to the worker that owns the patient's partition (GET only: Faust drops bodies).
@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from afterglow.security.operator_token import authorized, ensure_operator_token
 
 if TYPE_CHECKING:
+    from afterglow.worker.alert_desk import AlertDesk
     from afterglow.worker.app import WorkerContext
     from afterglow.worker.scheduler import Scheduler
 
 
-def register_api(context: WorkerContext, scheduler: Scheduler) -> None:
+def register_api(context: WorkerContext, scheduler: Scheduler, desk: AlertDesk) -> None:
     app = context.app
     token = ensure_operator_token(context.settings)
 
@@ -40,3 +41,10 @@ def register_api(context: WorkerContext, scheduler: Scheduler) -> None:
                 "schedule": plan,
             }
         )
+
+    @app.page("/api/alerts/{patient_id}/")
+    @app.table_route(table=desk.records, match_info="patient_id")
+    async def alerts(web: Any, request: Any, patient_id: str) -> Any:
+        if not authorized(request.headers.get("Authorization"), token):
+            return web.json({"error": "operator token required"}, status=401)
+        return web.json({"patient_id": patient_id, "alerts": desk.open_alerts(patient_id.encode())})

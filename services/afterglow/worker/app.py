@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from afterglow.clock import Clock, clock_for
@@ -33,6 +34,13 @@ class WorkerContext:
     deadletter_topic: Any
     patients: Any = None
     infusions: Any = None
+    clinicians: Any = None
+    clinical_topic: Any = None
+
+    async def publish_clinical(self, key: bytes, record: dict[str, Any]) -> Any:
+        """Into the monitor's input (`afterglow.clinical-events`), keyed by patient."""
+        self.metrics.clinical_events.labels(record["type"]).inc()
+        return await self.clinical_topic.send(key=key, value=orjson.dumps(record))
 
     async def deadletter(self, event: Any, error: str) -> None:
         message = event.message
@@ -88,10 +96,16 @@ class WorkerContext:
 
 def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     # Imported here: agents modules import this one for WorkerContext.
+    from afterglow.core.alerting import EscalationPolicy
+    from afterglow.core.rules import RuleConfig
     from afterglow.sms.factory import gateway_for
+    from afterglow.worker.alert_agents import register_alerting
+    from afterglow.worker.alert_desk import AlertDesk
     from afterglow.worker.api import register_api
     from afterglow.worker.conversation import Conversations
     from afterglow.worker.intake_agents import register_intake
+    from afterglow.worker.monitor import Monitor
+    from afterglow.worker.notifier import Notifier
     from afterglow.worker.scheduler import Scheduler
     from afterglow.worker.scheduler_agents import register_scheduler
     from afterglow.worker.sms_agents import register_sms
@@ -128,6 +142,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         deadletter_topic=None,
     )
     context.deadletter_topic = context.raw_topic("deadletter")
+    context.clinical_topic = context.raw_topic("afterglow.clinical-events")
+    context.clinicians = app.Table(
+        "clinicians",
+        default=None,
+        key_type=bytes,
+        help="clinician_id -> latest valid record",
+    )
     context.patients = app.Table(
         "patients",
         default=None,
@@ -142,14 +163,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     )
     clinics = load_clinics(settings.clinics_file)
     scheduler = Scheduler(context, clinics)
-    router = SmsRouter(context)
+    router = SmsRouter(context, clinics)
+    desk = AlertDesk(context, EscalationPolicy(), clinics, scheduler.now_for)
+    notifier = Notifier(context, clinics)
     deliveries = DeliveryTracker(context)
     sender = SmsSender(context, gateway_for(settings), deliveries)
     register_intake(context, scheduler, router)
-    register_scheduler(context, scheduler)
+    register_scheduler(context, scheduler, desk, notifier)
+    register_alerting(context, Monitor(context, desk, RuleConfig()), desk, notifier)
     conversations = Conversations(context, scheduler, clinics)
     register_sms(context, router, conversations, sender, deliveries)
-    register_api(context, scheduler)
+    register_api(context, scheduler, desk)
     _register_pages(context)
     return app
 

@@ -46,7 +46,6 @@ class Conversations:
             "conversations", default=None, key_type=bytes, help="patient_id -> conversation"
         )
         self.outbound = context.raw_topic("afterglow.sms.outbound")
-        self.clinical = context.raw_topic("afterglow.clinical-events")
         self.consent = context.raw_topic("afterglow.consent")
 
     async def handle_signal(self, event: Any) -> str:
@@ -73,8 +72,19 @@ class Conversations:
         else:
             outcome = expire(state, patient_id, checkin_id, now)
         counter = self._limit(outcome, counter, registration, now)
-        self._save(key, state, [*recent, data["event_id"]], counter)
         await self._publish(event.message.partition, key, registration, data["event_id"], outcome)
+        if data["type"] == "checkin_expired":
+            expired = {
+                "event_id": data["event_id"],
+                "type": "checkin_expired",
+                "patient_id": patient_id,
+                "clinic_id": registration["clinic_id"],
+                "checkin_id": checkin_id,
+                "at": data["at"],
+            }
+            await self.context.publish_clinical(key, expired)
+        # Saved after publishing: a crash in between replays the signal, never loses it.
+        self._save(key, state, [*recent, data["event_id"]], counter)
         return "accepted"
 
     async def handle_text(self, event: Any) -> str:
@@ -214,8 +224,7 @@ class Conversations:
                 "checkin_id": event.checkin_id,
                 "items": list(event.answers),
             }
-        self.context.metrics.clinical_events.labels(record["type"]).inc()
-        await self.clinical.send(key=key, value=orjson.dumps(record))
+        await self.context.publish_clinical(key, record)
 
 
 def _iso(at: datetime) -> str:

@@ -14,16 +14,10 @@ if TYPE_CHECKING:
 
 
 def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRouter) -> None:
-    app = context.app
     settings = context.settings
     patients = context.patients
     infusions = context.infusions
-    clinicians = app.Table(
-        "clinicians",
-        default=None,
-        key_type=bytes,
-        help="clinician_id -> latest valid record",
-    )
+    clinicians = context.clinicians
 
     async def handle_patient(event: Any) -> str:
         if event.value is None:
@@ -34,6 +28,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
         previous = patients.get(event.key)
         patients[event.key] = record
         await router.publish_registration(previous, record)
+        await _publish_enrollment(event.message.partition, previous, record)
         scheduler.on_registration(event.message.partition, event.key, record)
         return "accepted"
 
@@ -41,7 +36,10 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
         if event.value is None:
             clinicians.pop(event.key, None)
             return "removed"
-        clinicians[event.key] = parse_clinician(context.catalog, event.key, event.value)
+        record = parse_clinician(context.catalog, event.key, event.value)
+        previous = clinicians.get(event.key)
+        clinicians[event.key] = record
+        await router.publish_clinician(previous, record)
         return "accepted"
 
     async def handle_infusion(event: Any) -> str:
@@ -51,7 +49,36 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
             return "duplicate"
         infusions[event.key] = history
         scheduler.on_infusion(event.message.partition, event.key, infusion)
+        await context.publish_clinical(
+            event.key,
+            {
+                "event_id": f"infusion:{infusion.event_id}",
+                "type": "infusion_completed",
+                "patient_id": infusion.patient_id,
+                "clinic_id": infusion.clinic_id,
+                "at": infusion.completed_at.isoformat(),
+            },
+        )
         return "accepted"
+
+    async def _publish_enrollment(
+        partition: int, previous: dict[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        # The rules need only the first registration and a changed baseline.
+        baseline = record.get("baseline_phq9")
+        if previous is not None and previous.get("baseline_phq9") == baseline:
+            return
+        await context.publish_clinical(
+            record["patient_id"].encode(),
+            {
+                "event_id": f"enrolled:{record['patient_id']}:{baseline}",
+                "type": "patient_enrolled",
+                "patient_id": record["patient_id"],
+                "clinic_id": record["clinic_id"],
+                "baseline_phq9": baseline,
+                "at": scheduler.now_for(partition).isoformat(),
+            },
+        )
 
     for topic, name, handle in (
         ("clinic.patients", "intake-patients", handle_patient),

@@ -44,6 +44,29 @@ class WorkerMetrics:
             ["type"],
             registry=self.registry,
         )
+        self.alerts = Counter(
+            "afterglow_alerts_total",
+            "Rule decisions by kind and action (raised, attached, suppressed, resolved).",
+            ["kind", "action"],
+            registry=self.registry,
+        )
+        self.alert_actions = Counter(
+            "afterglow_alert_actions_total",
+            "Alert state changes by type (acknowledged, resolved, escalated, paged, digest).",
+            ["type"],
+            registry=self.registry,
+        )
+        self.late_events = Counter(
+            "afterglow_late_clinical_events_total",
+            "Clinical events older than the patient's latest one, evaluated as of that time.",
+            registry=self.registry,
+        )
+        self.alert_latency = Histogram(
+            "afterglow_alert_latency_seconds",
+            "From the triggering event's time to the alert's publication (real time only).",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60),
+            registry=self.registry,
+        )
         self.timer_errors = Counter(
             "afterglow_tick_timer_errors_total",
             "Failures of the leader's tick timer (it retries at the next interval).",

@@ -11,7 +11,9 @@ import orjson
 from afterglow.intake.records import decode_json_object, parse_datetime, require_key
 
 if TYPE_CHECKING:
+    from afterglow.worker.alert_desk import AlertDesk
     from afterglow.worker.app import WorkerContext
+    from afterglow.worker.notifier import Notifier
     from afterglow.worker.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,9 @@ TICKS_SCHEMA = "afterglow.ticks"
 CONSENT_SCHEMA = "afterglow.consent"
 
 
-def register_scheduler(context: WorkerContext, scheduler: Scheduler) -> None:
+def register_scheduler(
+    context: WorkerContext, scheduler: Scheduler, desk: AlertDesk, notifier: Notifier
+) -> None:
     app = context.app
     settings = context.settings
     metrics = context.metrics
@@ -30,8 +34,12 @@ def register_scheduler(context: WorkerContext, scheduler: Scheduler) -> None:
         data = context.catalog.validate(TICKS_SCHEMA, decode_json_object(event.value))
         now = parse_datetime(data["now"], "now")
         started = time.perf_counter()
-        due = await scheduler.on_tick(event.message.partition, now)
+        partition = event.message.partition
+        due = await scheduler.on_tick(partition, now)
         metrics.tick_seconds.observe(time.perf_counter() - started)
+        # Escalations and digests ride on the same ticks (time is data here too).
+        due += await desk.on_tick(partition, now)
+        due += await notifier.on_tick(partition, now)
         return "accepted" if due else "idle"
 
     async def handle_consent(event: Any) -> str:
@@ -39,6 +47,17 @@ def register_scheduler(context: WorkerContext, scheduler: Scheduler) -> None:
         require_key(event.key, data["patient_id"], "patient_id")
         at = parse_datetime(data["at"], "at")
         scheduler.on_consent(event.message.partition, event.key, data["action"], at)
+        if data["action"] == "opt_out":
+            registration = context.patients.get(event.key) or {}
+            opted_out = {
+                "event_id": f"consent:{data['event_id']}",
+                "type": "opted_out",
+                "patient_id": data["patient_id"],
+                "at": data["at"],
+            }
+            if "clinic_id" in registration:
+                opted_out["clinic_id"] = registration["clinic_id"]
+            await context.publish_clinical(event.key, opted_out)
         return "accepted"
 
     context.agent_for(settings.topic("afterglow.ticks"), "scheduler-ticks", handle_tick)

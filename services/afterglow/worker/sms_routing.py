@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from afterglow.intake.records import decode_json_object
+from afterglow.registry.clinics import ClinicDirectory
 
 if TYPE_CHECKING:
     from afterglow.worker.app import WorkerContext
@@ -23,15 +24,17 @@ _REMEMBERED_SIDS = 50
 
 
 class SmsRouter:
-    def __init__(self, context: WorkerContext) -> None:
+    def __init__(self, context: WorkerContext, clinics: ClinicDirectory) -> None:
         app = context.app
         self.context = context
+        self.directors = clinics.director_phones()
         self.phones = app.Table("phones", default=None, key_type=bytes, help="phone -> owner")
         self.seen = app.Table(
             "inbound-seen", default=None, key_type=bytes, help="phone -> recent MessageSids"
         )
         self.directory_topic = context.raw_topic("afterglow.phone-directory")
         self.patient_inbound = context.raw_topic("afterglow.sms.patient-inbound")
+        self.clinician_inbound = context.raw_topic("afterglow.sms.clinician-inbound")
 
     async def publish_registration(
         self, previous: dict[str, Any] | None, record: dict[str, Any]
@@ -42,6 +45,21 @@ class SmsRouter:
             await self.directory_topic.send(key=old_phone.encode(), value=None)
         if old_phone != record["phone"]:
             entry = {"phone": record["phone"], "role": "patient", "owner_id": record["patient_id"]}
+            await self.directory_topic.send(key=record["phone"].encode(), value=orjson.dumps(entry))
+
+    async def publish_clinician(
+        self, previous: dict[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        """Clinicians' phones too, so that their ACK replies reach the notifier."""
+        old_phone = (previous or {}).get("phone")
+        if old_phone and old_phone != record["phone"]:
+            await self.directory_topic.send(key=old_phone.encode(), value=None)
+        if old_phone != record["phone"]:
+            entry = {
+                "phone": record["phone"],
+                "role": "clinician",
+                "owner_id": record["clinician_id"],
+            }
             await self.directory_topic.send(key=record["phone"].encode(), value=orjson.dumps(entry))
 
     async def handle_directory(self, event: Any) -> str:
@@ -64,9 +82,20 @@ class SmsRouter:
             return "duplicate"  # Twilio retries webhooks; each text counts once
         self.seen[phone] = [*recent, data["message_sid"]][-_REMEMBERED_SIDS:]
         owner = self.phones.get(phone)
-        if owner is None or owner["role"] != "patient":
-            # Unknown senders and clinicians (acknowledgments come with alerting) stop here.
-            return "unrouted"
+        recipient = self.directors.get(data["from"])
+        if owner is not None and owner["role"] == "clinician":
+            recipient = owner["owner_id"]
+        if recipient is not None:
+            text = {
+                "message_sid": data["message_sid"],
+                "recipient": recipient,
+                "body": data["body"],
+                "received_at": data["received_at"],
+            }
+            await self.clinician_inbound.send(key=recipient.encode(), value=orjson.dumps(text))
+            return "clinician"
+        if owner is None:
+            return "unrouted"  # an unknown sender: nothing to route to
         record = {
             "message_sid": data["message_sid"],
             "patient_id": owner["owner_id"],

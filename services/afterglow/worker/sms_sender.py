@@ -37,7 +37,8 @@ class SmsSender:
         self.ledger = app.Table(
             "sms-ledger", default=None, key_type=bytes, help="send key -> LedgerEntry"
         )
-        self.bucket = TokenBucket(context.settings.sms_rate, 5, time.monotonic())
+        rate = context.settings.sms_rate
+        self.bucket = TokenBucket(rate, 5, time.monotonic()) if rate > 0 else None
 
     async def handle(self, event: Any) -> str:
         data = self.context.catalog.validate(OUTBOUND_SCHEMA, decode_json_object(event.value))
@@ -58,11 +59,11 @@ class SmsSender:
     async def _send(self, key: bytes, data: Any, message: OutboundSms) -> str:
         now = self.context.clock.now()
         self.ledger[key] = LedgerEntry(message.send_key, LedgerStatus.CLAIMED, now).to_dict()
-        if data["category"] != "crisis":
+        if data["category"] != "crisis" and not data.get("urgent"):
             # The claim must be in Kafka before the provider sees the message: a worker that
-            # restarts elsewhere then knows it may have been sent. A crisis reply does not
-            # wait for that flush (slow under load) nor for the rate limit: a duplicate
-            # crisis text is a lesser harm than a late one.
+            # restarts elsewhere then knows it may have been sent. A crisis reply or a P1
+            # page does not wait for that flush (slow under load) nor for the rate limit: a
+            # duplicate urgent text is a lesser harm than a late one.
             await self.context.app.producer.flush()
             await self._respect_rate()
         try:
@@ -123,6 +124,8 @@ class SmsSender:
         return failure.kind.value
 
     async def _respect_rate(self) -> None:
+        if self.bucket is None:
+            return
         wait = self.bucket.wait_time(time.monotonic())
         while wait > 0:
             await asyncio.sleep(wait)

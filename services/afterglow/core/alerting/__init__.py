@@ -1,0 +1,55 @@
+"""The alert desk (clinical-rules.md §4): alert records, escalation, acknowledgment codes,
+clinician replies and actions. Pure: every function takes `now`; the stream shell stores
+records with `to_dict`/`from_dict` and sends the texts."""
+
+from afterglow.core.alerting.ack import (
+    ClinicianReply,
+    ReplyKind,
+    ack_code_for,
+    parse_clinician_reply,
+)
+from afterglow.core.alerting.actions import (
+    ActionResult,
+    Outcome,
+    acknowledge,
+    parse_outcome,
+    resolve,
+)
+from afterglow.core.alerting.escalation import (
+    EscalationPolicy,
+    EscalationStep,
+    due_escalations,
+    mark_escalated,
+    next_escalation_at,
+)
+from afterglow.core.alerting.messages import (
+    CLINICIAN_TEMPLATE_PARAMS,
+    ClinicianTemplate,
+    kind_label,
+    patient_ref,
+)
+from afterglow.core.alerting.record import AlertRecord, AlertStatus, Role
+
+__all__ = [
+    "CLINICIAN_TEMPLATE_PARAMS",
+    "ActionResult",
+    "AlertRecord",
+    "AlertStatus",
+    "ClinicianReply",
+    "ClinicianTemplate",
+    "EscalationPolicy",
+    "EscalationStep",
+    "Outcome",
+    "ReplyKind",
+    "Role",
+    "ack_code_for",
+    "acknowledge",
+    "due_escalations",
+    "kind_label",
+    "mark_escalated",
+    "next_escalation_at",
+    "parse_clinician_reply",
+    "parse_outcome",
+    "patient_ref",
+    "resolve",
+]

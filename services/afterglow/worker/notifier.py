@@ -1,0 +1,333 @@
+"""The notifier: clinician texts, on the recipient's partition.
+
+Pages, digest items and answers to ACK texts arrive keyed by recipient (a clinician id, or
+`director:<clinic_id>`), so the clinician record and the recipient's acknowledgment codes
+are local. Every text has a deterministic send key: the sender's ledger makes a replayed
+page a no-op, never a second text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from afterglow.core.alerting import (
+    ClinicianTemplate,
+    ReplyKind,
+    Role,
+    ack_code_for,
+    kind_label,
+    parse_clinician_reply,
+    patient_ref,
+)
+from afterglow.intake.records import decode_json_object, require_key
+from afterglow.registry.clinics import ClinicDirectory
+from afterglow.sms.templates import render
+
+if TYPE_CHECKING:
+    from afterglow.worker.app import WorkerContext
+
+log = logging.getLogger(__name__)
+
+NOTIFICATIONS_SCHEMA = "afterglow.alert-notifications"
+INBOUND_SCHEMA = "afterglow.sms.clinician-inbound"
+_LANGUAGE = "en"  # clinician records carry no language (contract §2)
+_MAX_LISTED_CODES = 5
+_ESCALATED_FROM = {Role.BACKUP: Role.PRIMARY.value, Role.DIRECTOR: Role.BACKUP.value}
+
+
+def actor_for(recipient: str) -> str:
+    return recipient if recipient.startswith("director:") else f"clinician:{recipient}"
+
+
+class Notifier:
+    def __init__(self, context: WorkerContext, clinics: ClinicDirectory) -> None:
+        app = context.app
+        self.context = context
+        self.clinics = clinics
+        self.codes = app.Table(
+            "alert-codes", default=None, key_type=bytes, help="recipient -> code -> alert"
+        )
+        self.digests = app.Table(
+            "alert-digests", default=None, key_type=bytes, help="recipient -> pending P3 items"
+        )
+        self.outbound = context.raw_topic("afterglow.sms.outbound")
+        self.notifications = context.raw_topic("afterglow.alert-notifications")
+        self.actions = context.raw_topic("afterglow.alert-actions")
+        self.audit = context.raw_topic("afterglow.audit")
+
+    # -- notifications ---------------------------------------------------------------------
+
+    async def handle(self, event: Any) -> str:
+        data = self.context.catalog.validate(NOTIFICATIONS_SCHEMA, decode_json_object(event.value))
+        require_key(event.key, data["recipient"], "recipient")
+        if data["type"] == "page":
+            return await self._page(data)
+        if data["type"] == "digest_item":
+            self._digest_item(event.message.partition, data)
+            return "queued"
+        return await self._ack_result(data)
+
+    async def _page(self, data: Mapping[str, Any]) -> str:
+        role = Role(data["role"])
+        recipient: str = data["recipient"]
+        if role is Role.BACKUP and not data.get("for_clinician"):
+            # Sent to the primary's partition, which knows who covers for them.
+            primary = self.context.clinicians.get(recipient.encode()) or {}
+            backup = primary.get("backup_clinician_id")
+            if backup:
+                await self._forward(data, backup, Role.BACKUP, for_clinician=recipient)
+            else:
+                await self._forward(data, self._director(data), Role.DIRECTOR)
+            return "forwarded"
+        phone = self._phone(recipient, data["clinic_id"])
+        if phone is None:
+            await self._audit(data, "notified", recipient, role, "no phone on file; not sent")
+            if role is not Role.DIRECTOR:
+                await self._forward(data, self._director(data), Role.DIRECTOR)
+            return "no_phone"
+        code = self._code_for(recipient, data)
+        clinic = self.clinics.get(data["clinic_id"])
+        body = render(
+            ClinicianTemplate.ALERT,
+            _LANGUAGE,
+            clinic_name=clinic.display_name,
+            patient_ref=patient_ref(data["patient_id"]),
+            priority=data["priority"],
+            kind_label=kind_label(data["kind"]),
+            code=code,
+            escalated_from=_ESCALATED_FROM.get(role) if data["step"] else None,
+        )
+        await self._text(
+            f"{data['notification_id']}:{recipient}",
+            recipient,
+            phone,
+            body,
+            data["at"],
+            urgent=data["priority"] == "P1",
+        )
+        action = "escalated" if data["step"] else "notified"
+        await self._audit(data, action, recipient, role)
+        self.context.metrics.alert_actions.labels("paged").inc()
+        return "paged"
+
+    async def _forward(
+        self, data: Mapping[str, Any], recipient: str, role: Role, for_clinician: str | None = None
+    ) -> None:
+        value = {**data, "recipient": recipient, "role": role.value}
+        if for_clinician:
+            value["for_clinician"] = for_clinician
+        await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
+
+    def _director(self, data: Mapping[str, Any]) -> str:
+        return self.clinics.director_key(data["clinic_id"])
+
+    def _phone(self, recipient: str, clinic_id: str) -> str | None:
+        if recipient.startswith("director:"):
+            return self.clinics.get(clinic_id).medical_director.phone
+        clinician = self.context.clinicians.get(recipient.encode())
+        return None if clinician is None else str(clinician["phone"])
+
+    def _code_for(self, recipient: str, data: Mapping[str, Any]) -> str:
+        key = recipient.encode()
+        codes: dict[str, Any] = dict(self.codes.get(key) or {})
+        for code, held in codes.items():
+            if held["alert_id"] == data["alert_id"]:
+                return code
+        code = ack_code_for(data["alert_id"], codes)
+        codes[code] = {
+            "alert_id": data["alert_id"],
+            "patient_id": data["patient_id"],
+            "state": "open",
+            "paged_at": data["at"],
+        }
+        self.codes[key] = codes
+        return code
+
+    # -- acknowledgments -------------------------------------------------------------------
+
+    async def handle_text(self, event: Any) -> str:
+        data = self.context.catalog.validate(INBOUND_SCHEMA, decode_json_object(event.value))
+        require_key(event.key, data["recipient"], "recipient")
+        recipient: str = data["recipient"]
+        reply = parse_clinician_reply(data["body"])
+        codes: dict[str, Any] = self.codes.get(recipient.encode()) or {}
+        held = codes.get(reply.code) if reply.code else None
+        if reply.kind is ReplyKind.ACK and held is not None:
+            action = {
+                "action_id": f"sms:{data['message_sid']}",
+                "type": "acknowledge",
+                "alert_id": held["alert_id"],
+                "patient_id": held["patient_id"],
+                "actor": actor_for(recipient),
+                "via": "sms",
+                "code": reply.code,
+                "at": data["received_at"],
+            }
+            await self.actions.send(key=held["patient_id"].encode(), value=orjson.dumps(action))
+            return "ack"
+        if reply.kind is ReplyKind.HELP:
+            body = render(ClinicianTemplate.HELP, _LANGUAGE)
+        else:
+            body = render(
+                ClinicianTemplate.ACK_UNKNOWN,
+                _LANGUAGE,
+                code=reply.code,
+                open_codes=_open_codes(codes),
+            )
+        await self._reply(recipient, f"reply:{data['message_sid']}", body, data["received_at"])
+        return "unknown_code" if reply.kind is not ReplyKind.HELP else "help"
+
+    async def _ack_result(self, data: Mapping[str, Any]) -> str:
+        recipient: str = data["recipient"]
+        key = recipient.encode()
+        codes: dict[str, Any] = dict(self.codes.get(key) or {})
+        code = data.get("code", "")
+        result = data["result"]
+        if code in codes:
+            if result == "closed":
+                del codes[code]
+            else:
+                codes[code] = {**codes[code], "state": "acknowledged"}
+            self.codes[key] = codes
+        ref = patient_ref(data.get("patient_id", ""))
+        if result == "applied":
+            body = render(ClinicianTemplate.ACK_CONFIRMED, _LANGUAGE, code=code, patient_ref=ref)
+        elif result == "already":
+            owner = "you" if data.get("owner") == "you" else "a colleague"
+            body = render(
+                ClinicianTemplate.ACK_ALREADY,
+                _LANGUAGE,
+                code=code,
+                patient_ref=ref,
+                owner_label=owner,
+            )
+        elif result == "closed":
+            body = render(ClinicianTemplate.ACK_CLOSED, _LANGUAGE, code=code)
+        else:
+            body = render(
+                ClinicianTemplate.ACK_UNKNOWN, _LANGUAGE, code=code, open_codes=_open_codes(codes)
+            )
+        await self._reply(recipient, data["notification_id"], body, data["at"])
+        return str(result)
+
+    async def _reply(self, recipient: str, send_key: str, body: str, at: str) -> None:
+        phone = self._phone(recipient, recipient.removeprefix("director:"))
+        if phone is not None:
+            await self._text(send_key, recipient, phone, body, at, urgent=False)
+
+    # -- daily digest of P3 alerts -----------------------------------------------------------
+
+    def _digest_item(self, partition: int, data: Mapping[str, Any]) -> None:
+        key = data["recipient"].encode()
+        entry = dict(self.digests.get(key) or {"items": [], "last_day": None})
+        entry["partition"] = partition
+        entry["clinic_id"] = data["clinic_id"]
+        items = [i for i in entry["items"] if i["alert_id"] != data["alert_id"]]
+        entry["items"] = [*items, {"alert_id": data["alert_id"], "patient_id": data["patient_id"]}]
+        self.digests[key] = entry
+
+    async def on_tick(self, partition: int, now: datetime) -> int:
+        """Send each clinician of this partition their digest once a day, at the clinic's
+        digest time."""
+        sent = 0
+        due = [
+            (key, entry)
+            for key, entry in self.digests.items()
+            if entry["partition"] == partition and entry["items"]
+        ]
+        for key, entry in due:
+            clinic = self.clinics.get(entry["clinic_id"])
+            local = now.astimezone(ZoneInfo(clinic.timezone))
+            day = local.date().isoformat()
+            if local.time() < clinic.digest_time or entry["last_day"] == day:
+                continue
+            recipient = key.decode()
+            phone = self._phone(recipient, entry["clinic_id"])
+            if phone is not None:
+                body = render(
+                    ClinicianTemplate.DIGEST,
+                    _LANGUAGE,
+                    clinic_name=clinic.display_name,
+                    count=len({i["patient_id"] for i in entry["items"]}),
+                    date=day,
+                )
+                await self._text(
+                    f"digest:{recipient}:{day}",
+                    recipient,
+                    phone,
+                    body,
+                    now.isoformat(),
+                    urgent=False,
+                )
+            for item in entry["items"]:
+                await self._audit(
+                    {
+                        **item,
+                        "clinic_id": entry["clinic_id"],
+                        "at": now.isoformat(),
+                        "priority": "P3",
+                    },
+                    "digested",
+                    recipient,
+                    Role.PRIMARY,
+                    None if phone else "no phone on file; not sent",
+                )
+            self.digests[key] = {**entry, "items": [], "last_day": day}
+            self.context.metrics.alert_actions.labels("digest").inc()
+            sent += 1
+        return sent
+
+    # -- publishing --------------------------------------------------------------------------
+
+    async def _text(
+        self, send_key: str, recipient: str, phone: str, body: str, at: str, *, urgent: bool
+    ) -> None:
+        value = {
+            "send_key": send_key,
+            "to": phone,
+            "body": body,
+            "category": "clinician",
+            "urgent": urgent,
+            "recipient": recipient,
+            "at": at,
+        }
+        await self.outbound.send(key=recipient.encode(), value=orjson.dumps(value))
+
+    async def _audit(
+        self,
+        data: Mapping[str, Any],
+        action: str,
+        recipient: str,
+        role: Role,
+        detail: str | None = None,
+    ) -> None:
+        value = {
+            "event_id": f"{data['alert_id']}:{action}:{recipient}:{data.get('step', 0)}",
+            "patient_id": data["patient_id"],
+            "clinic_id": data["clinic_id"],
+            "action": action,
+            "actor": "system",
+            "at": data["at"],
+            "alert_id": data["alert_id"],
+            "priority": data["priority"],
+            "via": "timer" if data.get("step") else "stream",
+            "recipient": actor_for(recipient),
+            "role": role.value,
+        }
+        if "kind" in data:
+            value["kind"] = data["kind"]
+        if detail:
+            value["detail"] = detail
+        await self.audit.send(key=data["patient_id"].encode(), value=orjson.dumps(value))
+
+
+def _open_codes(codes: dict[str, Any]) -> list[str]:
+    return sorted(code for code, held in codes.items() if held["state"] == "open")[
+        :_MAX_LISTED_CODES
+    ]

@@ -1,0 +1,286 @@
+"""Alerting on the real local Kafka: the monitor against the backtest, escalation in simulated
+time, acknowledgment by SMS, and a worker killed mid-stream."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import orjson
+import pytest
+
+from afterglow.backtest.history import HistoryReader
+from afterglow.backtest.runner import Backtest
+from afterglow.config import Settings
+from afterglow.sms.simulator import simulated_inbox
+from afterglow.synthetic.cohort import CohortShape, generate_history
+from tests.support.kafka_io import as_json, produce, wait_for
+from tests.support.records import patient
+from tests.support.worker import WorkerUnderTest
+from tests.worker.test_scheduler_kafka import START, _register, _start_clock
+
+pytestmark = pytest.mark.kafka
+
+PRIMARY_PHONE = "+12015550141"
+BACKUP_PHONE = "+12015550142"
+DIRECTOR_PHONE = "+15555550111"  # clinic-a's medical director in deploy/clinics.toml
+DEFAULT_DIRECTOR_PHONE = "+15555550102"  # [defaults] in deploy/clinics.toml
+C = TypeVar("C", dict[str, dict[str, Any]], list[dict[str, Any]])
+
+RAISED_AT = START + timedelta(hours=15)  # 10:00 in Chicago
+
+
+def _backtest_alerts(history: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """What `afterglow backtest` prints for the same history (same reader, same runner)."""
+    reader, backtest = HistoryReader(), Backtest()
+    alerts = []
+    for number, event in enumerate(history, start=1):
+        for raised in backtest.replay(reader.parse(number, orjson.dumps(event).decode())):
+            alerts.append(raised.to_json())
+    return alerts
+
+
+def _publish_history(worker: WorkerUnderTest, history: list[dict[str, Any]]) -> None:
+    """The cohort as the monitor's input: the same events, each with a deterministic id."""
+    produce(
+        worker.bootstrap,
+        worker.topic("afterglow.clinical-events"),
+        [(e["patient_id"], as_json({**e, "event_id": f"h-{n}"})) for n, e in enumerate(history)],
+    )
+
+
+def _raised(worker: WorkerUnderTest) -> dict[str, dict[str, Any]]:
+    """The first `open` record of every alert on the alerts topic, by alert id."""
+    first: dict[str, dict[str, Any]] = {}
+    for record in worker.records("alerts"):
+        if record["status"] == "open":
+            first.setdefault(record["alert_id"], record)
+    return first
+
+
+def _key(alert: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    return (alert["alert_id"], alert["patient_id"], alert["kind"], alert["priority"], alert["at"])
+
+
+def _outbox(worker: WorkerUnderTest, phone: str) -> list[dict[str, Any]]:
+    settings = Settings(AFTERGLOW_DATA_DIR=worker.env["AFTERGLOW_DATA_DIR"])
+    return [m for m in simulated_inbox(settings, phone) if m["direction"] == "out"]
+
+
+def _clinicians(worker: WorkerUnderTest) -> None:
+    records = [
+        {
+            "clinician_id": "clin-1",
+            "clinic_id": "clinic-a",
+            "name": "Dr. Primary (fictional)",
+            "phone": PRIMARY_PHONE,
+            "backup_clinician_id": "clin-2",
+        },
+        {
+            "clinician_id": "clin-2",
+            "clinic_id": "clinic-a",
+            "name": "Dr. Backup (fictional)",
+            "phone": BACKUP_PHONE,
+        },
+    ]
+    produce(
+        worker.bootstrap,
+        worker.topic("clinic.clinicians"),
+        [(r["clinician_id"], as_json(r)) for r in records],
+    )
+
+
+def _clinical(
+    worker: WorkerUnderTest, event_id: str, kind: str, patient_id: str, at: datetime, **fields: Any
+) -> None:
+    record = {"event_id": event_id, "type": kind, "patient_id": patient_id, "at": at.isoformat()}
+    produce(
+        worker.bootstrap,
+        worker.topic("afterglow.clinical-events"),
+        [(patient_id, as_json(record | fields))],
+    )
+
+
+def _clinician_text(worker: WorkerUnderTest, phone: str, body: str, sid: str, at: datetime) -> None:
+    record = {
+        "message_sid": sid,
+        "from": phone,
+        "to": "+15005550006",
+        "body": body,
+        "received_at": at.isoformat(),
+    }
+    produce(worker.bootstrap, worker.topic("afterglow.sms.inbound"), [(phone, as_json(record))])
+
+
+def _code(text: str) -> str:
+    match = re.search(r"ACK (\d{4})", text)
+    assert match, text
+    return match.group(1)
+
+
+def _tick(worker: WorkerUnderTest, at: datetime) -> None:
+    worker.send_ticks([at.isoformat()])
+
+
+def _texts_to(worker: WorkerUnderTest, phone: str, count: int) -> list[str] | None:
+    bodies = [m["body"] for m in _outbox(worker, phone)]
+    return bodies if len(bodies) >= count else None
+
+
+def test_the_stream_raises_what_the_backtest_raises(worker: WorkerUnderTest) -> None:
+    history = generate_history(CohortShape(patients=200), seed=11)
+    expected = _backtest_alerts(history)
+    assert len({a["patient_id"] for a in expected}) > 150  # a cohort, not a handful
+    with worker.process() as running:
+        try:
+            _publish_history(worker, history)
+            raised = wait_for(
+                lambda: _at_least(_raised(worker), len(expected)),
+                timeout=300,
+                what=f"{len(expected)} alerts on the alerts topic",
+            )
+        except AssertionError:
+            print(running.log_tail())
+            raise
+    assert sorted(map(_key, raised.values())) == sorted(map(_key, expected))
+    # Updates to an open alert are not new alerts, on the stream as in the backtest.
+    assert Counter(a["kind"] for a in raised.values()) == Counter(a["kind"] for a in expected)
+
+
+def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnderTest) -> None:
+    with worker.process() as running:
+        try:
+            _start_clock(worker, RAISED_AT)
+            _clinicians(worker)
+            _register(worker, patient("pt-1"), patient("pt-2"))
+            wait_for(lambda: len(worker.table("clinicians")) == 2, 60, "clinicians registered")
+            wait_for(lambda: len(worker.table("patients")) == 2, 60, "patients registered")
+            _clinical(
+                worker,
+                "sh-1",
+                "self_harm_item_answered",
+                "pt-1",
+                RAISED_AT,
+                value=2,
+                checkin_id="c-1",
+            )
+            page = wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 1), 60, "the primary page")
+            assert "P1" in page[0]
+            assert "pt-1" in page[0]
+            for forbidden in ("self-harm", "suicid", "depress", "ketamine", "score"):
+                assert forbidden not in page[0].lower()
+
+            _tick(worker, RAISED_AT + timedelta(minutes=14, seconds=59))
+            _tick(worker, RAISED_AT + timedelta(minutes=15))
+            backup = wait_for(lambda: _texts_to(worker, BACKUP_PHONE, 1), 60, "the backup page")
+            assert _outbox(worker, DIRECTOR_PHONE) == []
+            _tick(worker, RAISED_AT + timedelta(minutes=30))
+            wait_for(lambda: _texts_to(worker, DIRECTOR_PHONE, 1), 60, "the director page")
+
+            # The backup takes it by SMS with the code from their own page.
+            code = _code(backup[0])
+            _clinician_text(
+                worker, BACKUP_PHONE, f"ack {code}", "SM-ack-1", RAISED_AT + timedelta(minutes=31)
+            )
+            replies = wait_for(lambda: _texts_to(worker, BACKUP_PHONE, 2), 60, "the ACK answer")
+            assert code in replies[1]
+            states = wait_for(
+                lambda: [a for a in worker.records("alerts") if a["status"] == "acknowledged"],
+                60,
+                "the acknowledged alert",
+            )
+            assert states[0]["acknowledged_by"] == "clinician:clin-2"
+            _tick(worker, RAISED_AT + timedelta(minutes=45))
+            _tick(worker, RAISED_AT + timedelta(minutes=61))
+
+            # An unknown code gets an answer that shows the format and the open codes.
+            _clinician_text(
+                worker, PRIMARY_PHONE, "ACK 0000", "SM-ack-2", RAISED_AT + timedelta(minutes=62)
+            )
+            answer = wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 2), 60, "the answer")
+            assert "0000" in answer[1]
+            assert "ACK" in answer[1]
+
+            # A P2 (severe) for pt-2 pages the primary, then the backup at 4 hours.
+            p2_at = RAISED_AT + timedelta(hours=2)
+            _tick(worker, p2_at)
+            _clinical(
+                worker,
+                "as-1",
+                "assessment_completed",
+                "pt-2",
+                p2_at,
+                items=[3, 3, 3, 3, 3, 3, 2, 2, 0],
+                checkin_id="c-2",
+            )
+            wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 3), 60, "the P2 page")
+            _tick(worker, p2_at + timedelta(hours=3, minutes=59))
+            _tick(worker, p2_at + timedelta(hours=4))
+            wait_for(lambda: _texts_to(worker, BACKUP_PHONE, 3), 60, "the P2 escalation")
+        except AssertionError:
+            print(running.log_tail())
+            raise
+    # After the ACK nobody was paged again for the P1: one page each, no repeats at 45/60.
+    assert len(_outbox(worker, DIRECTOR_PHONE)) == 1
+    backup_texts = [m["body"] for m in _outbox(worker, BACKUP_PHONE)]
+    assert len(backup_texts) == 3  # P1 page, ACK answer, P2 escalation
+    audit = Counter(e["action"] for e in worker.records("afterglow.audit"))
+    assert audit["raised"] == 2
+    assert audit["escalated"] == 3  # P1 backup + director, P2 backup
+    assert audit["acknowledged"] == 1
+
+
+def test_sigkill_mid_stream_loses_no_alert_and_duplicates_none(worker: WorkerUnderTest) -> None:
+    history = generate_history(CohortShape(patients=120), seed=5)
+    expected = _backtest_alerts(history)
+    with worker.process() as first:
+        try:
+            _publish_history(worker, history)
+            wait_for(
+                lambda: _at_least(_raised(worker), len(expected) // 4),
+                timeout=180,
+                what="alerting under way",
+            )
+            assert first.process is not None
+            os.killpg(first.process.pid, signal.SIGKILL)
+            first.process.wait(timeout=30)
+        except AssertionError:
+            print(first.log_tail())
+            raise
+    seen = len(_raised(worker))
+    print(f"SIGKILL after {seen} of {len(expected)} alerts were raised")
+    assert seen < len(expected), "the kill came too late to test anything"
+    with worker.process() as second:
+        try:
+            raised = wait_for(
+                lambda: _at_least(_raised(worker), len(expected)),
+                timeout=300,
+                what="every alert after the restart",
+            )
+            pages = wait_for(
+                lambda: _at_least(
+                    _outbox(worker, DEFAULT_DIRECTOR_PHONE), len(expected) - _p3(expected)
+                ),
+                timeout=300,
+                what="every P1/P2 page",
+            )
+        except AssertionError:
+            print(second.log_tail())
+            raise
+    assert sorted(map(_key, raised.values())) == sorted(map(_key, expected))
+    # One text per page: the send key (alert, step, recipient) never went out twice.
+    keys = Counter(m["send_key"] for m in pages)
+    assert max(keys.values()) == 1
+    assert len(keys) == len(expected) - _p3(expected)
+
+
+def _at_least(found: C, count: int) -> C | None:
+    return found if len(found) >= count else None
+
+
+def _p3(alerts: list[dict[str, Any]]) -> int:
+    return sum(a["priority"] == "P3" for a in alerts)
