@@ -8,6 +8,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 from afterglow.config import Settings
+from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.simulator_routes import register_simulator_routes
 from afterglow.web.twilio_webhooks import Publish, register_twilio_routes
 
@@ -43,6 +44,7 @@ def create_web_app(settings: Settings, publish: Publish | None = None) -> web.Ap
     if publish is not None:
         register_twilio_routes(app, settings, publish)
         register_simulator_routes(app, settings, publish)
+        register_alert_routes(app, settings, publish)
     return app
 
 

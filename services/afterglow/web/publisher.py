@@ -11,7 +11,11 @@ from afterglow.config import Settings
 
 # The key of each topic the web process writes to (contract: texts keyed by sender phone,
 # status callbacks by MessageSid).
-_KEY_FIELD = {"afterglow.sms.inbound": "from", "afterglow.sms.status": "message_sid"}
+_KEY_FIELD = {
+    "afterglow.sms.inbound": "from",
+    "afterglow.sms.status": "message_sid",
+    "afterglow.alert-actions": "patient_id",
+}
 
 
 class KafkaPublisher:

@@ -43,6 +43,10 @@ SYSTEM = "system"
 # Resolved records stay long enough to answer a late ACK ("already closed") and to show the
 # desk's recent history; the alerts topic keeps them for a year.
 _KEEP_RESOLVED = timedelta(days=30)
+# A page the notifier has not confirmed within this time is asked for again. Whatever lost
+# it (a crash between topics, a record a restarted consumer skipped), the repeat carries
+# the same notification id and send key, so it can only fill the gap, never double a text.
+PAGE_RETRY = timedelta(seconds=30)
 
 
 class AlertDesk:
@@ -161,6 +165,15 @@ class AlertDesk:
         at = parse_datetime(data["at"], "at")
         desk = self._load(key)
         record = desk.get(data["alert_id"])
+        if data["type"] == "page_confirmed":
+            if (
+                record is None
+                or record.unconfirmed_pages.pop(data["notification_id"], None) is None
+            ):
+                return "duplicate"
+            self._save(key, desk, at)
+            self._index_escalation(event.message.partition, record)
+            return "confirmed"
         if record is None:
             await self._answer(data, "unknown", None, at)
             return "unknown_alert"
@@ -225,7 +238,7 @@ class AlertDesk:
         due = [
             (alert_key, entry)
             for alert_key, entry in self.escalations.items()
-            if entry["partition"] == partition and entry["due_at"] <= now.isoformat()
+            if entry["partition"] == partition and datetime.fromisoformat(entry["due_at"]) <= now
         ]
         paged = 0
         for alert_key, entry in due:
@@ -240,6 +253,7 @@ class AlertDesk:
             for step in steps:
                 pending.append(await self._escalate(record, step, now))
                 paged += 1
+            pending += await self._retry_pages(record, now)
             if steps:
                 pending.append(await self._publish_alert(key, record, now))
             for future in pending:
@@ -247,6 +261,21 @@ class AlertDesk:
             self._save(key, desk, now)
             self._index_escalation(partition, record)
         return paged
+
+    async def _retry_pages(self, record: AlertRecord, now: datetime) -> list[Any]:
+        registration = self.context.patients.get(record.patient_id.encode()) or {}
+        retried = []
+        for notification_id, asked in list(record.unconfirmed_pages.items()):
+            if asked + PAGE_RETRY > now:
+                continue
+            _, _, step, role = notification_id.split(":", 3)
+            self.context.metrics.alert_actions.labels("page_retried").inc()
+            retried.append(
+                await self._page(
+                    record, Role(role), registration.get("clinician_id"), int(step), now
+                )
+            )
+        return retried
 
     async def _escalate(self, record: AlertRecord, step: EscalationStep, now: datetime) -> Any:
         self.context.metrics.alert_actions.labels("escalated").inc()
@@ -265,8 +294,10 @@ class AlertDesk:
             role, recipient = Role.DIRECTOR, self.clinics.director_key(record.clinic_id)
         else:
             recipient = clinician
+        notification_id = f"page:{record.alert_id}:{step}:{role.value}"
+        record.unconfirmed_pages[notification_id] = now
         value = {
-            "notification_id": f"page:{record.alert_id}:{step}:{role.value}",
+            "notification_id": notification_id,
             "type": "page",
             "recipient": recipient,
             "role": role.value,
@@ -343,6 +374,9 @@ class AlertDesk:
 
     def _index_escalation(self, partition: int, record: AlertRecord) -> None:
         due = next_escalation_at(record, self.policy)
+        if record.status is AlertStatus.OPEN and record.unconfirmed_pages:
+            retry = min(record.unconfirmed_pages.values()) + PAGE_RETRY
+            due = retry if due is None else min(due, retry)
         alert_key = record.alert_id.encode()
         if due is None:
             self.escalations.pop(alert_key, None)

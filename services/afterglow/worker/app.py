@@ -12,6 +12,7 @@ import faust
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from afterglow.broker.group import worker_client_id
 from afterglow.clock import Clock, clock_for
 from afterglow.config import Settings
 from afterglow.registry.clinics import load_clinics
@@ -20,6 +21,8 @@ from afterglow.worker.deadletter import deadletter_record, encode
 from afterglow.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
+
+SESSION_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -130,7 +133,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         # A crashed worker's partitions move after 10 s instead of Kafka's default minute.
-        broker_session_timeout=10.0,
+        broker_session_timeout=SESSION_TIMEOUT_S,
+        broker_client_id=worker_client_id(settings),
         broker_heartbeat_interval=1.0,
     )
     context = WorkerContext(

@@ -90,6 +90,8 @@ class Notifier:
             await self._audit(data, "notified", recipient, role, "no phone on file; not sent")
             if role is not Role.DIRECTOR:
                 await self._forward(data, self._director(data), Role.DIRECTOR)
+            else:
+                await self._confirm(data)  # nobody left to try: stop the desk's retries
             return "no_phone"
         code = self._code_for(recipient, data)
         clinic = self.clinics.get(data["clinic_id"])
@@ -113,8 +115,23 @@ class Notifier:
         )
         action = "escalated" if data["step"] else "notified"
         await self._audit(data, action, recipient, role)
+        await self._confirm(data)
         self.context.metrics.alert_actions.labels("paged").inc()
         return "paged"
+
+    async def _confirm(self, data: Mapping[str, Any]) -> None:
+        """Tell the desk this page went out, so it stops asking again."""
+        confirmation = {
+            "action_id": f"confirm:{data['notification_id']}",
+            "type": "page_confirmed",
+            "alert_id": data["alert_id"],
+            "patient_id": data["patient_id"],
+            "notification_id": data["notification_id"],
+            "actor": "system",
+            "via": "stream",
+            "at": data["at"],
+        }
+        await self.actions.send(key=data["patient_id"].encode(), value=orjson.dumps(confirmation))
 
     async def _forward(
         self, data: Mapping[str, Any], recipient: str, role: Role, for_clinician: str | None = None
@@ -297,7 +314,9 @@ class Notifier:
             "recipient": recipient,
             "at": at,
         }
-        await self.outbound.send(key=recipient.encode(), value=orjson.dumps(value))
+        # Delivered before the notification counts as handled (the codes table already
+        # holds the code, so a replay re-sends the same text, which the ledger stops).
+        await (await self.outbound.send(key=recipient.encode(), value=orjson.dumps(value)))
 
     async def _audit(
         self,

@@ -8,7 +8,7 @@ timezone-aware and stored as ISO-8601 strings with their offset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,9 @@ class AlertRecord:
     escalations_sent: int = 0  # escalation steps already fired (or skipped as a backlog)
     updates: int = 0  # rule matches attached while the alert was open
     digested: bool = False  # a P3 alert already counted in a daily digest
+    # Pages asked of the notifier and not yet confirmed sent: notification id -> when asked.
+    # Re-asked until confirmed (the notifier and the sender make a repeat a no-op).
+    unconfirmed_pages: dict[str, datetime] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class AlertRecord:
             "escalations_sent": self.escalations_sent,
             "updates": self.updates,
             "digested": self.digested,
+            "unconfirmed_pages": {k: v.isoformat() for k, v in self.unconfirmed_pages.items()},
         }
 
     @classmethod
@@ -92,6 +96,9 @@ class AlertRecord:
             escalations_sent=int(data.get("escalations_sent", 0)),
             updates=int(data.get("updates", 0)),
             digested=bool(data.get("digested", False)),
+            unconfirmed_pages={
+                k: datetime.fromisoformat(v) for k, v in data.get("unconfirmed_pages", {}).items()
+            },
         )
 
 
