@@ -156,9 +156,9 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
         try:
             _start_clock(worker, RAISED_AT)
             _clinicians(worker)
-            _register(worker, patient("pt-1"), patient("pt-2"))
+            _register(worker, patient("pt-1"), patient("pt-2"), patient("pt-3"))
             wait_for(lambda: len(worker.table("clinicians")) == 2, 60, "clinicians registered")
-            wait_for(lambda: len(worker.table("patients")) == 2, 60, "patients registered")
+            wait_for(lambda: len(worker.table("patients")) == 3, 60, "patients registered")
             _clinical(
                 worker,
                 "sh-1",
@@ -221,6 +221,38 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
             _tick(worker, p2_at + timedelta(hours=3, minutes=59))
             _tick(worker, p2_at + timedelta(hours=4))
             wait_for(lambda: _texts_to(worker, BACKUP_PHONE, 3), 60, "the P2 escalation")
+
+            # The same input twice (a replay upstream) is one alert and one page.
+            _clinical(
+                worker,
+                "sh-1",
+                "self_harm_item_answered",
+                "pt-1",
+                RAISED_AT,
+                value=2,
+                checkin_id="c-1",
+            )
+            # Two missed check-ins in a row for pt-3: a P3, never paged, in the daily digest
+            # (09:00 New York time in deploy/clinics.toml, already past on this day).
+            quiet = p2_at + timedelta(hours=5)
+            _tick(worker, quiet)
+            for number in (1, 2):
+                _clinical(
+                    worker,
+                    f"ex-{number}",
+                    "checkin_expired",
+                    "pt-3",
+                    quiet,
+                    checkin_id=f"c{number}",
+                )
+            wait_for(
+                lambda: [a for a in worker.records("alerts") if a["kind"] == "disengaged"],
+                60,
+                "the P3 alert",
+            )
+            _tick(worker, quiet + timedelta(minutes=1))
+            digest = wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 4), 60, "the digest")
+            assert "1 patient missed check-ins" in digest[3]
         except AssertionError:
             print(running.log_tail())
             raise
@@ -230,7 +262,9 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
     assert len(backup_texts) == 3  # P1 page, ACK answer, P2 escalation
     # Replays may repeat an audit record; its event id says it is the same one.
     audit = Counter(e["action"] for e in {a["event_id"]: a for a in _audit(worker)}.values())
-    assert audit["raised"] == 2
+    assert audit["raised"] == 3  # P1, P2, P3: the replayed input raised nothing
+    assert audit["digested"] == 1
+    assert len(_outbox(worker, PRIMARY_PHONE)) == 4  # P1 page, answer, P2 page, digest
     assert audit["escalated"] == 3  # P1 backup + director, P2 backup
     assert audit["acknowledged"] == 1
 
