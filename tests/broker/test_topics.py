@@ -10,6 +10,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from afterglow.broker.topics import (
+    ALERT_ACTIONS,
+    ALERT_NOTIFICATIONS,
     ALERTS,
     AUDIT,
     CATALOG,
@@ -21,6 +23,7 @@ from afterglow.broker.topics import (
     INFUSIONS_COMPLETED,
     PATIENTS,
     PHONE_DIRECTORY,
+    SMS_CLINICIAN_INBOUND,
     SMS_INBOUND,
     SMS_OUTBOUND,
     SMS_PATIENT_INBOUND,
@@ -48,6 +51,9 @@ RETENTION_DAYS = {
     SMS_PATIENT_INBOUND: 30,
     SMS_OUTBOUND: 30,
     CLINICAL_EVENTS: 2557,
+    ALERT_ACTIONS: 30,
+    ALERT_NOTIFICATIONS: 30,
+    SMS_CLINICIAN_INBOUND: 30,
 }
 
 
