@@ -116,6 +116,24 @@ def _clinician_text(worker: WorkerUnderTest, phone: str, body: str, sid: str, at
     produce(worker.bootstrap, worker.topic("afterglow.sms.inbound"), [(phone, as_json(record))])
 
 
+def _action(
+    worker: WorkerUnderTest, alert_id: str, kind: str, at: datetime, outcome: str | None
+) -> None:
+    """What the dashboard publishes when a clinician acts on an alert."""
+    record = {
+        "action_id": f"web:{kind}:{outcome}",
+        "type": kind,
+        "alert_id": alert_id,
+        "patient_id": "pt-1",
+        "actor": "clinician:clin-2",
+        "via": "dashboard",
+        "at": at.isoformat(),
+    }
+    if outcome:
+        record["outcome"] = outcome
+    produce(worker.bootstrap, worker.topic("afterglow.alert-actions"), [("pt-1", as_json(record))])
+
+
 def _code(text: str) -> str:
     match = re.search(r"ACK (\d{4})", text)
     assert match, text
@@ -253,6 +271,21 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
             _tick(worker, quiet + timedelta(minutes=1))
             digest = wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 4), 60, "the digest")
             assert "1 patient missed check-ins" in digest[3]
+
+            # Resolving needs an outcome: without one the action goes to deadletter.
+            p1 = states[0]["alert_id"]
+            _action(worker, p1, "resolve", quiet, outcome=None)
+            _action(worker, p1, "resolve", quiet, outcome="reached_plan_made")
+            resolved = wait_for(
+                lambda: [a for a in worker.records("alerts") if a["status"] == "resolved"],
+                60,
+                "the resolution",
+            )
+            assert resolved[0]["alert_id"] == p1
+            assert resolved[0]["outcome"] == "reached_plan_made"
+            assert resolved[0]["resolved_by"] == "clinician:clin-2"
+            dead = wait_for(lambda: worker.records("deadletter"), 60, "the refused action")
+            assert "outcome" in dead[0]["error"]
         except AssertionError:
             print(running.log_tail())
             raise
@@ -267,6 +300,7 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
     assert len(_outbox(worker, PRIMARY_PHONE)) == 4  # P1 page, answer, P2 page, digest
     assert audit["escalated"] == 3  # P1 backup + director, P2 backup
     assert audit["acknowledged"] == 1
+    assert audit["resolved"] == 1
 
 
 def test_sigkill_mid_stream_loses_no_alert_and_duplicates_none(worker: WorkerUnderTest) -> None:
