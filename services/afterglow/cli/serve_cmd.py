@@ -14,8 +14,7 @@ def worker() -> None:
     """Run the stream processors (Faust worker) against KAFKA_BOOTSTRAP_SERVERS."""
     import faust  # imported here: Faust patches the event loop policy on import
 
-    from afterglow.broker.group import wait_for_predecessor
-    from afterglow.worker.app import SESSION_TIMEOUT_S, create_app
+    from afterglow.worker.app import create_app
 
     settings = get_settings()
     report = ensure_topics(settings)
@@ -25,7 +24,6 @@ def worker() -> None:
         raise typer.Exit(1)
     app = create_app(settings)
     ensure_changelog_topics(settings, [t.changelog_topic_name for t in app.tables.values()])
-    wait_for_predecessor(settings, SESSION_TIMEOUT_S)
     faust.Worker(app, loglevel="INFO").execute_from_commandline()
 
 

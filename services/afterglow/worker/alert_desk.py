@@ -43,10 +43,9 @@ SYSTEM = "system"
 # Resolved records stay long enough to answer a late ACK ("already closed") and to show the
 # desk's recent history; the alerts topic keeps them for a year.
 _KEEP_RESOLVED = timedelta(days=30)
-# A page the notifier has not confirmed within this time is asked for again. Whatever lost
-# it (a crash between topics, a record a restarted consumer skipped), the repeat carries
-# the same notification id and send key, so it can only fill the gap, never double a text.
-PAGE_RETRY = timedelta(seconds=30)
+# Pages the notifier has not confirmed stay listed in the record (`unconfirmed_pages`,
+# shown by the worker API). They are not re-sent automatically yet: a re-send loop on ticks
+# stalled the restarted worker in tests (see the closing note of stop 7).
 
 
 class AlertDesk:
@@ -190,19 +189,16 @@ class AlertDesk:
         else:
             result = resolve(record, data["actor"], Outcome(data["outcome"]), at)
             if result is ActionResult.APPLIED:
+                # Saved first: the monitor gets the resolution back on another stream and
+                # must find the record resolved, or it would resolve (and audit) it again.
+                # A crash before the publishing below is covered: the replayed action finds
+                # the record closed and publishes the same records again.
+                self._save(key, desk, at)
                 pending += await self._resolved(key, record, at, data["via"])
-                # The rule state learns of it through its own input, like the backtest does.
-                resolution = {
-                    "event_id": f"resolved:{record.alert_id}",
-                    "type": "alert_resolved",
-                    "patient_id": record.patient_id,
-                    "at": at.isoformat(),
-                    "kind": record.kind,
-                    "alert_id": record.alert_id,
-                    "outcome": record.outcome,
-                    "actor": data["actor"],
-                }
-                pending.append(await self.context.publish_clinical(key, resolution))
+            if record.status is AlertStatus.RESOLVED and record.resolved_by == data["actor"]:
+                # The rule state learns of it through its own input, like the backtest does
+                # (its event id makes a repeat a no-op there).
+                pending.append(await self.context.publish_clinical(key, _resolution(record)))
         pending.append(await self._answer(data, result.value, record, at))
         for future in pending:
             if future is not None:
@@ -253,7 +249,6 @@ class AlertDesk:
             for step in steps:
                 pending.append(await self._escalate(record, step, now))
                 paged += 1
-            pending += await self._retry_pages(record, now)
             if steps:
                 pending.append(await self._publish_alert(key, record, now))
             for future in pending:
@@ -261,21 +256,6 @@ class AlertDesk:
             self._save(key, desk, now)
             self._index_escalation(partition, record)
         return paged
-
-    async def _retry_pages(self, record: AlertRecord, now: datetime) -> list[Any]:
-        registration = self.context.patients.get(record.patient_id.encode()) or {}
-        retried = []
-        for notification_id, asked in list(record.unconfirmed_pages.items()):
-            if asked + PAGE_RETRY > now:
-                continue
-            _, _, step, role = notification_id.split(":", 3)
-            self.context.metrics.alert_actions.labels("page_retried").inc()
-            retried.append(
-                await self._page(
-                    record, Role(role), registration.get("clinician_id"), int(step), now
-                )
-            )
-        return retried
 
     async def _escalate(self, record: AlertRecord, step: EscalationStep, now: datetime) -> Any:
         self.context.metrics.alert_actions.labels("escalated").inc()
@@ -374,9 +354,6 @@ class AlertDesk:
 
     def _index_escalation(self, partition: int, record: AlertRecord) -> None:
         due = next_escalation_at(record, self.policy)
-        if record.status is AlertStatus.OPEN and record.unconfirmed_pages:
-            retry = min(record.unconfirmed_pages.values()) + PAGE_RETRY
-            due = retry if due is None else min(due, retry)
         alert_key = record.alert_id.encode()
         if due is None:
             self.escalations.pop(alert_key, None)
@@ -410,6 +387,20 @@ class AlertDesk:
         ]
 
 
+def _resolution(record: AlertRecord) -> dict[str, Any]:
+    assert record.resolved_at is not None
+    return {
+        "event_id": f"resolved:{record.alert_id}",
+        "type": "alert_resolved",
+        "patient_id": record.patient_id,
+        "at": record.resolved_at.isoformat(),
+        "kind": record.kind,
+        "alert_id": record.alert_id,
+        "outcome": record.outcome,
+        "actor": record.resolved_by,
+    }
+
+
 def alert_value(record: AlertRecord, now: datetime, at_text: str | None = None) -> dict[str, Any]:
     """The `alerts` topic record (contract §2 plus the desk's fields)."""
     return {
@@ -431,6 +422,8 @@ def alert_value(record: AlertRecord, now: datetime, at_text: str | None = None) 
         "resolved_by": record.resolved_by,
         "resolved_at": _iso(record.resolved_at),
         "outcome": record.outcome,
+        # Pages asked of the notifier that it has not confirmed as handed to the sender.
+        "unconfirmed_pages": sorted(record.unconfirmed_pages),
     }
 
 

@@ -12,7 +12,6 @@ import faust
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from afterglow.broker.group import worker_client_id
 from afterglow.clock import Clock, clock_for
 from afterglow.config import Settings
 from afterglow.registry.clinics import load_clinics
@@ -134,7 +133,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         value_serializer="raw",
         # A crashed worker's partitions move after 10 s instead of Kafka's default minute.
         broker_session_timeout=SESSION_TIMEOUT_S,
-        broker_client_id=worker_client_id(settings),
         broker_heartbeat_interval=1.0,
     )
     context = WorkerContext(
