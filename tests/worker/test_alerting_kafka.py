@@ -17,13 +17,12 @@ import pytest
 
 from afterglow.backtest.history import HistoryReader
 from afterglow.backtest.runner import Backtest
-from afterglow.config import Settings
-from afterglow.sms.simulator import simulated_inbox
 from afterglow.synthetic.cohort import CohortShape, generate_history
 from tests.support.kafka_io import as_json, produce, wait_for
 from tests.support.records import patient
 from tests.support.worker import WorkerUnderTest
 from tests.worker.test_scheduler_kafka import START, _register, _start_clock
+from tests.worker.test_sms_kafka import _outbox, _text
 
 pytestmark = pytest.mark.kafka
 
@@ -68,11 +67,6 @@ def _key(alert: dict[str, Any]) -> tuple[str, str, str, str, str]:
     return (alert["alert_id"], alert["patient_id"], alert["kind"], alert["priority"], alert["at"])
 
 
-def _outbox(worker: WorkerUnderTest, phone: str) -> list[dict[str, Any]]:
-    settings = Settings(AFTERGLOW_DATA_DIR=worker.env["AFTERGLOW_DATA_DIR"])
-    return [m for m in simulated_inbox(settings, phone) if m["direction"] == "out"]
-
-
 def _clinicians(worker: WorkerUnderTest) -> None:
     records = [
         {
@@ -105,17 +99,6 @@ def _clinical(
         worker.topic("afterglow.clinical-events"),
         [(patient_id, as_json(record | fields))],
     )
-
-
-def _clinician_text(worker: WorkerUnderTest, phone: str, body: str, sid: str, at: datetime) -> None:
-    record = {
-        "message_sid": sid,
-        "from": phone,
-        "to": "+15005550006",
-        "body": body,
-        "received_at": at.isoformat(),
-    }
-    produce(worker.bootstrap, worker.topic("afterglow.sms.inbound"), [(phone, as_json(record))])
 
 
 def _action(
@@ -203,7 +186,7 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
 
             # The backup takes it by SMS with the code from their own page.
             code = _code(backup[0])
-            _clinician_text(
+            _text(
                 worker, BACKUP_PHONE, f"ack {code}", "SM-ack-1", RAISED_AT + timedelta(minutes=31)
             )
             replies = wait_for(lambda: _texts_to(worker, BACKUP_PHONE, 2), 60, "the ACK answer")
@@ -218,9 +201,7 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
             _tick(worker, RAISED_AT + timedelta(minutes=61))
 
             # An unknown code gets an answer that shows the format and the open codes.
-            _clinician_text(
-                worker, PRIMARY_PHONE, "ACK 0000", "SM-ack-2", RAISED_AT + timedelta(minutes=62)
-            )
+            _text(worker, PRIMARY_PHONE, "ACK 0000", "SM-ack-2", RAISED_AT + timedelta(minutes=62))
             answer = wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 2), 60, "the answer")
             assert "0000" in answer[1]
             assert "ACK" in answer[1]
