@@ -8,6 +8,7 @@ run is worse than a red build.
 
 from __future__ import annotations
 
+import os
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -44,10 +45,12 @@ def _start_or_fail(broker: LocalBroker) -> StartResult:
 
 @pytest.fixture
 def kafka_settings(kafka_broker: str) -> Iterator[Settings]:
-    """Settings on the local broker with a topic prefix of its own; its topics are deleted after."""
+    """Settings on the local broker with a topic prefix of its own; its topics are deleted
+    after, unless AFTERGLOW_KEEP_TEST_TOPICS=1 (to inspect a failure)."""
     prefix = f"t{uuid.uuid4().hex[:8]}."
     yield Settings(kafka_bootstrap_servers=kafka_broker, topic_prefix=prefix)
-    _delete_topics_with_prefix(kafka_broker, prefix)
+    if os.environ.get("AFTERGLOW_KEEP_TEST_TOPICS") != "1":
+        _delete_topics_with_prefix(kafka_broker, prefix)
 
 
 def _delete_topics_with_prefix(bootstrap: str, prefix: str) -> None:

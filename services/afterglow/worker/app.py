@@ -108,6 +108,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     from afterglow.worker.intake_agents import register_intake
     from afterglow.worker.monitor import Monitor
     from afterglow.worker.notifier import Notifier
+    from afterglow.worker.recovery import SeekFirstTableManager
     from afterglow.worker.scheduler import Scheduler
     from afterglow.worker.scheduler_agents import register_scheduler
     from afterglow.worker.sms_agents import register_sms
@@ -134,6 +135,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         # A crashed worker's partitions move after 10 s instead of Kafka's default minute.
         broker_session_timeout=SESSION_TIMEOUT_S,
         broker_heartbeat_interval=1.0,
+        TableManager=SeekFirstTableManager,
     )
     context = WorkerContext(
         app=app,
