@@ -220,6 +220,17 @@ def drop(name: str, *keys: str) -> dict[str, Any]:
     return {k: v for k, v in VALID[name].items() if k not in keys}
 
 
+# A resolution on the monitor's input: valid only with one of the desk's outcomes.
+RESOLUTION = {
+    "event_id": "resolved:al-1",
+    "type": "alert_resolved",
+    "patient_id": "pt-1",
+    "at": AT,
+    "kind": "severe",
+    "alert_id": "al-1",
+}
+
+
 CLOSED_SCHEMAS = {"clinic-settings"}  # a configuration file, not an event
 
 
@@ -343,6 +354,24 @@ LABELLED: list[tuple[str, Any, bool]] = [
     ("afterglow.alert-actions", edit("afterglow.alert-actions", type="acknowledge"), True),
     ("afterglow.audit", edit("afterglow.audit", action="deleted"), False),
     ("afterglow.alert-notifications", edit("afterglow.alert-notifications", type="call"), False),
+    (
+        "afterglow.alert-notifications",
+        edit("afterglow.alert-notifications", type="alert_status", status="resolved"),
+        True,
+    ),
+    (
+        "afterglow.alert-notifications",
+        edit("afterglow.alert-notifications", type="alert_status"),
+        False,
+    ),
+    (
+        "afterglow.clinical-events",
+        RESOLUTION | {"outcome": "reached_plan_made"},
+        True,
+    ),
+    ("afterglow.clinical-events", RESOLUTION, False),
+    ("afterglow.clinical-events", RESOLUTION | {"outcome": None}, False),
+    ("afterglow.clinical-events", RESOLUTION | {"outcome": "fine"}, False),
     ("afterglow.ticks", drop("afterglow.ticks", "sent_by"), True),
     ("afterglow.ticks", {}, False),
     ("clinic-settings", drop("clinic-settings", "clinics"), True),

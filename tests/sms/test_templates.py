@@ -27,7 +27,7 @@ from afterglow.sms.templates import (
     non_gsm7_characters,
     render,
 )
-from tests.core.conversation.chat import Chat
+from tests.core.conversation.chat import GIVE_UP, Chat
 
 CLINIC = "Sunrise Wellness Clinic"
 PHONE = "+15555550123"
@@ -259,10 +259,10 @@ def test_unknown_language_is_refused() -> None:
 def test_every_reply_the_conversation_produces_renders(language: str) -> None:
     chats = []
     for script in (
-        ["maybe", "?", "??", "1", "I want to die", "HELP", "START", "2", "x", "y", "z"]
+        ["maybe", "?", "??", "???", "1", "I want to die", "HELP", "START", "2", *GIVE_UP]
         + ["1"] * 4
         + ["3", "muy dificil"],
-        ["1 2 0 1 0 0 1 0 1", "hard", "meh", "no"],
+        ["1 2 0 1 0 0 1 0 1", "hard", "meh", "so-so", "no"],
         ["STOP", "hi"],
     ):
         chat = Chat()

@@ -18,7 +18,7 @@ from afterglow.backtest.history import HistoryReader
 from afterglow.backtest.runner import Backtest
 from afterglow.synthetic.cohort import CohortShape, generate_history
 from tests.support.kafka_io import as_json, produce, wait_for
-from tests.support.records import patient
+from tests.support.records import infusion, patient
 from tests.support.worker import WorkerUnderTest
 from tests.worker.test_scheduler_kafka import START, _register, _start_clock
 from tests.worker.test_sms_kafka import _outbox, _text
@@ -45,12 +45,20 @@ def _backtest_alerts(history: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def _publish_history(worker: WorkerUnderTest, history: list[dict[str, Any]]) -> None:
-    """The cohort as the monitor's input: the same events, each with a deterministic id."""
+    """The cohort as the monitor's input: the same events, each with a deterministic id (and
+    an outcome on resolutions, which the desk always gives and the backtest ignores)."""
     produce(
         worker.bootstrap,
         worker.topic("afterglow.clinical-events"),
-        [(e["patient_id"], as_json({**e, "event_id": f"h-{n}"})) for n, e in enumerate(history)],
+        [(e["patient_id"], as_json(_as_clinical(n, e))) for n, e in enumerate(history)],
     )
+
+
+def _as_clinical(number: int, event: dict[str, Any]) -> dict[str, Any]:
+    record = {**event, "event_id": f"h-{number}"}
+    if event["type"] == "alert_resolved":
+        record["outcome"] = "not_clinically_significant"
+    return record
 
 
 def _raised(worker: WorkerUnderTest) -> dict[str, dict[str, Any]]:
@@ -204,6 +212,8 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
             answer = wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 2), 60, "the answer")
             assert "0000" in answer[1]
             assert "ACK" in answer[1]
+            # The backup took the P1: its code is no longer offered to the primary as open.
+            assert "You hold no open alerts" in answer[1], answer[1]
 
             # A P2 (severe) for pt-2 pages the primary, then the backup at 4 hours.
             p2_at = RAISED_AT + timedelta(hours=2)
@@ -283,6 +293,58 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
     assert audit["escalated"] == 3  # P1 backup + director, P2 backup
     assert audit["acknowledged"] == 1
     assert audit["resolved"] == 1
+
+
+def test_a_probable_relapse_plans_the_confirmatory_checkin(worker: WorkerUnderTest) -> None:
+    infused = "2026-03-01T13:00:00-06:00"  # D = 2026-03-01 in Chicago; baseline 18
+    with worker.process() as running:
+        try:
+            _start_clock(worker, START)
+            _register(worker, patient("pt-1"))
+            produce(
+                worker.bootstrap,
+                worker.topic("clinic.infusions.completed"),
+                [("pt-1", as_json(infusion("e-1", "pt-1", infused)))],
+            )
+            wait_for(lambda: worker.table("schedules").get("pt-1"), 60, "the plan")
+            # D+7: remission (a responder). D+29: total 12 > 18 / 2, a probable relapse; the
+            # next planned check-in is D+42, too late to confirm it.
+            _clinical(
+                worker,
+                "as-1",
+                "assessment_completed",
+                "pt-1",
+                START + timedelta(days=7, hours=16),
+                items=[1, 1, 1, 0, 0, 0, 0, 0, 0],
+            )
+            _clinical(
+                worker,
+                "as-2",
+                "assessment_completed",
+                "pt-1",
+                START + timedelta(days=29, hours=16),
+                items=[2, 2, 2, 2, 2, 1, 1, 0, 0],
+            )
+            wait_for(
+                lambda: [a for a in worker.records("alerts") if a["kind"] == "probable_relapse"],
+                60,
+                "the probable relapse alert",
+            )
+            confirmatory = wait_for(
+                lambda: [
+                    o
+                    for o in worker.table("schedules")["pt-1"]["occurrences"]
+                    if o["kind"] == "confirmatory"
+                ],
+                60,
+                "the confirmatory check-in",
+            )
+        except AssertionError:
+            print(running.log_tail())
+            raise
+    assert len(confirmatory) == 1
+    assert confirmatory[0]["local_day"] == "2026-04-04"  # 5 days after D+29
+    assert confirmatory[0]["status"] == "pending"
 
 
 def test_sigkill_mid_stream_loses_no_alert_and_duplicates_none(worker: WorkerUnderTest) -> None:

@@ -233,6 +233,11 @@ def test_consent_opt_out_and_opt_in(worker: WorkerUnderTest) -> None:
             advance(50.1, 60)
             wait_for(lambda: len(dispatched()) >= 3, 90, "the check-in after opting in")
             status, plan = worker.http_get("/api/schedule/p-1/")
+            # The clinic deletes the patient (a tombstone on the compacted registry).
+            produce(worker.bootstrap, worker.topic("clinic.patients"), [("p-1", None)])
+            removed = wait_for(lambda: _nothing_pending(worker, "p-1"), 60, "the plan cancelled")
+            # Faust's own table pages would show registrations without a login: switched off.
+            table_page = worker.http_get("/table/patients/p-1/")[0]
         except AssertionError:
             print(process.log_tail())
             raise
@@ -246,6 +251,15 @@ def test_consent_opt_out_and_opt_in(worker: WorkerUnderTest) -> None:
     assert "e-1:d007" not in occurrences
     assert "e-1:d014" not in occurrences
     assert occurrences["e-1:d070"]["status"] == "pending"
+    after_removal = {o["occurrence_id"]: o for o in removed}
+    assert after_removal["e-1:d070"]["status"] == "cancelled"
+    assert after_removal["e-1:d070"]["reason"] == "removed from the registry"
+    assert table_page == 404
+
+
+def _nothing_pending(worker: WorkerUnderTest, patient_id: str) -> list[dict[str, Any]] | None:
+    occurrences: list[dict[str, Any]] = worker.table("schedules")[patient_id]["occurrences"]
+    return None if any(o["status"] == "pending" for o in occurrences) else occurrences
 
 
 def test_invalid_ticks_and_consent_go_to_deadletter_and_time_goes_on(
@@ -323,6 +337,7 @@ def test_sigkill_during_dispatch_loses_and_repeats_no_checkin(worker: WorkerUnde
             print(first.log_tail())
             raise
     print(f"SIGKILL after {seen} of 1000 check-ins were dispatched")
+    assert len({r["event_id"] for r in _signals(worker, "checkin_due")}) < 1000, "killed too late"
     with worker.process() as second:
         # In production the leader's timer ticks every second; here one more tick stands in
         # for it (a restarted Faust consumer was seen to skip records, ticks included, and

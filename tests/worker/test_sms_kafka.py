@@ -12,6 +12,7 @@ import pytest
 
 from afterglow.config import Settings
 from afterglow.sms.simulator import simulated_inbox
+from afterglow.sms.templates import render
 from tests.support.kafka_io import as_json, produce, wait_for
 from tests.support.records import infusion, patient
 from tests.support.worker import WorkerUnderTest
@@ -171,13 +172,64 @@ def test_stop_mid_questionnaire_ends_it_and_cancels_the_plan(worker: WorkerUnder
             raise
     texts = [m["body"] for m in _outbox(worker, PHONE)]
     assert len(texts) == 3, texts
-    assert (
-        "STOP" not in texts[2] or "opted out" in texts[2].lower() or "no more" in texts[2].lower()
-    )
+    assert texts[2] == render("stop_confirmation", "en", clinic_name="Lakeside Wellness")
     statuses = Counter(o["status"] for o in occurrences)
     assert statuses["stopped"] == 1  # the open questionnaire
     assert statuses["cancelled"] == 16
     assert _events(worker, "assessment_completed") == []
+
+
+def test_an_expired_partial_checkin_keeps_its_answers(worker: WorkerUnderTest) -> None:
+    with worker.process() as process:
+        try:
+            _start_day7_checkin(worker, patient("p-1", phone=PHONE, timezone="America/Chicago"))
+            wait_for(lambda: _outbox(worker, PHONE), 90, "the first check-in text")
+            _text(worker, PHONE, "2", "SM0001", DAY7_DUE + timedelta(minutes=2))
+            _text(worker, PHONE, "1", "SM0002", DAY7_DUE + timedelta(minutes=4))
+            wait_for(lambda: len(_outbox(worker, PHONE)) >= 3, 60, "question 3")
+            worker.send_ticks(_ticks(DAY7_DUE, DAY7_DUE + timedelta(hours=73), timedelta(hours=1)))
+            expired = wait_for(lambda: _events(worker, "checkin_expired"), 90, "the expiry")
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    assert len(expired) == 1
+    assert expired[0]["checkin_id"] == "p-1:e-p-1:d007"
+    assert expired[0]["items"] == [2, 1, None, None, None, None, None, None, None]
+
+
+def test_without_consent_only_crisis_and_keyword_replies_are_sent(
+    worker: WorkerUnderTest,
+) -> None:
+    with worker.process() as process:
+        try:
+            _start_day7_checkin(worker, patient("p-1", phone=PHONE, timezone="America/Chicago"))
+            wait_for(lambda: _outbox(worker, PHONE), 90, "the first check-in text")
+            # The clinic withdraws SMS consent while the questionnaire is open.
+            _register(worker, patient("p-1", phone=PHONE, sms_consent=False))
+            wait_for(
+                lambda: worker.table("patients")["p-1"]["sms_consent"] is False,
+                60,
+                "the registry update",
+            )
+            at = DAY7_DUE + timedelta(minutes=5)
+            _text(worker, PHONE, "2", "SM0001", at)
+            _text(worker, PHONE, "HELP", "SM0002", at + timedelta(minutes=1))
+            _text(worker, PHONE, "I want to die", "SM0003", at + timedelta(minutes=2))
+            # Texts are handled in order: once the crisis reply is out, all three were.
+            wait_for(lambda: len(_outbox(worker, PHONE)) >= 3, 60, "the crisis reply")
+            crisis = wait_for(
+                lambda: _events(worker, "crisis_text_received"), 60, "the crisis event"
+            )
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    texts = [m["body"] for m in _outbox(worker, PHONE)]
+    assert len(texts) == 3, texts  # the first text, the help text, crisis resources
+    assert texts[1] == render(
+        "help", "en", clinic_name="Lakeside Wellness", contact_phone="+15555550110"
+    )
+    assert texts[2] == render("crisis", "en")
+    assert crisis[0]["patient_id"] == "p-1"
 
 
 def test_sigkill_while_sending_never_duplicates_a_text(worker: WorkerUnderTest) -> None:
@@ -241,6 +293,15 @@ def test_delivery_status_only_moves_forward_and_failures_are_flagged(
             callback(sid, "undelivered", 30006)
             audit = wait_for(lambda: worker.records("afterglow.audit"), 60, "the audit record")
             final = worker.table("deliveries")[sid]
+            # 21610: the patient blocked the number at the carrier. Follow-up stops and the
+            # clinician is told (the opt-out raises `monitoring_stopped`).
+            callback(sid, "undelivered", 21610)
+            stopped = wait_for(
+                lambda: [a for a in worker.records("alerts") if a["kind"] == "monitoring_stopped"],
+                60,
+                "the monitoring_stopped alert",
+            )
+            plan = worker.http_get("/api/schedule/p-1/")[1]["schedule"]
         except AssertionError:
             print(process.log_tail())
             raise
@@ -248,3 +309,7 @@ def test_delivery_status_only_moves_forward_and_failures_are_flagged(
     assert final["status"] == "delivered"  # "undelivered" does not move back from delivered
     assert final["error_code"] == 30006
     assert audit[0]["type"] == "sms_bad_number"
+    assert stopped[0]["patient_id"] == "p-1"
+    assert stopped[0]["priority"] == "P2"
+    assert plan["opted_out"] is True
+    assert not [o for o in plan["occurrences"] if o["status"] == "pending"]

@@ -6,6 +6,8 @@ Implementations: `TwilioGateway` (real Twilio, SDK 9.x async client, no SDK retr
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -71,3 +73,22 @@ class SmsGateway(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+async def send_with_retries(
+    gateway: SmsGateway,
+    message: OutboundSms,
+    delays: Sequence[float],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> SentSms:
+    """Send; a temporary refusal that certainly sent nothing (a 429, a refused connection)
+    is tried again after each of `delays` seconds. An uncertain failure is never retried
+    here: the message may have gone out, so it is reconciled instead."""
+    for delay in delays:
+        try:
+            return await gateway.send(message)
+        except SendFailed as failure:
+            if failure.uncertain or failure.kind is not FailureKind.TEMPORARY:
+                raise
+        await sleep(delay)
+    return await gateway.send(message)

@@ -103,9 +103,8 @@ class AlertDesk:
             elif decision.action is AlertAction.RESOLVED:
                 record = desk.get(decision.alert_id)
                 if record is not None and record.status is not AlertStatus.RESOLVED:
-                    actor = event.get("actor") or SYSTEM
-                    outcome = _outcome(event.get("outcome"))
-                    resolve(record, actor, outcome, now)
+                    # The schema makes every resolution carry its outcome.
+                    resolve(record, event.get("actor") or SYSTEM, Outcome(event["outcome"]), now)
                     pending += await self._resolved(key, record, now, "stream")
         for future in pending:
             await future  # delivered before the state that depends on it is saved
@@ -144,8 +143,9 @@ class AlertDesk:
         ]
         clinician = registration.get("clinician_id")
         if record.priority == "P3":
-            if clinician:
-                sent.append(await self._notify(clinician, "digest_item", record, now))
+            # Nobody assigned: the director's digest lists it rather than nobody's.
+            recipient = clinician or self.clinics.director_key(record.clinic_id)
+            sent.append(await self._notify(recipient, "digest_item", record, now))
             return sent
         if clinician:
             sent.append(await self._page(record, Role.PRIMARY, clinician, 0, now))
@@ -161,7 +161,8 @@ class AlertDesk:
         data = self.context.catalog.validate(ACTIONS_SCHEMA, decode_json_object(event.value))
         require_key(event.key, data["patient_id"], "patient_id")
         key: bytes = event.key
-        at = parse_datetime(data["at"], "at")
+        stamped = data["at"] if data["via"] == "stream" else self.context.arrival_time(data["at"])
+        at = parse_datetime(stamped, "at")
         desk = self._load(key)
         record = desk.get(data["alert_id"])
         if data["type"] == "page_confirmed":
@@ -185,6 +186,7 @@ class AlertDesk:
                 pending.append(
                     await self._audit(record, "acknowledged", data["actor"], at, data["via"])
                 )
+                pending += await self._tell_code_holders(key, record, at)
                 self.context.metrics.alert_actions.labels("acknowledged").inc()
         else:
             result = resolve(record, data["actor"], Outcome(data["outcome"]), at)
@@ -314,7 +316,34 @@ class AlertDesk:
         return [
             await self._publish_alert(key, record, now),
             await self._audit(record, "resolved", actor, now, via, outcome=record.outcome),
+            *await self._tell_code_holders(key, record, now),
         ]
+
+    async def _tell_code_holders(self, key: bytes, record: AlertRecord, now: datetime) -> list[Any]:
+        """Whoever may hold a code or a digest item for this alert learns its new state, so
+        that a clinician is never offered the code of an alert someone else has handled:
+        the primary clinician (whose partition tells the backup) and the clinic director."""
+        registration = self.context.patients.get(key) or {}
+        recipients = [registration.get("clinician_id"), self.clinics.director_key(record.clinic_id)]
+        status = record.status.value
+        sending = []
+        for recipient in filter(None, recipients):
+            value = {
+                "notification_id": f"status:{record.alert_id}:{status}",
+                "type": "alert_status",
+                "status": status,
+                "recipient": recipient,
+                "alert_id": record.alert_id,
+                "patient_id": record.patient_id,
+                "clinic_id": record.clinic_id,
+                "priority": record.priority,
+                "kind": record.kind,
+                "at": now.isoformat(),
+            }
+            sending.append(
+                await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
+            )
+        return sending
 
     async def _publish_alert(
         self, key: bytes, record: AlertRecord, now: datetime, at_text: str | None = None
@@ -429,10 +458,3 @@ def alert_value(record: AlertRecord, now: datetime, at_text: str | None = None) 
 
 def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat()
-
-
-def _outcome(text: Any) -> Outcome:
-    try:
-        return Outcome(text)
-    except ValueError:
-        return Outcome.OTHER

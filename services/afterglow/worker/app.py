@@ -70,6 +70,15 @@ class WorkerContext:
         else:
             self.metrics.records.labels(event.message.topic, outcome).inc()
 
+    def arrival_time(self, stamped: str) -> str:
+        """When something from outside the worker (a text, a dashboard click) happened, on
+        the worker's clock: the stamp itself in real time. Under AFTERGLOW_CLOCK_SPEED the
+        web process, which stamped it, does not share the worker's simulated clock, so the
+        worker's own simulated now is used instead."""
+        if self.settings.clock_speed == 1:
+            return stamped
+        return self.clock.now().isoformat()
+
     def raw_topic(self, name: str) -> Any:
         """A catalog topic (prefixed) whose values the agents encode themselves."""
         return self.app.topic(self.settings.topic(name), value_serializer="raw")
@@ -136,6 +145,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         broker_session_timeout=SESSION_TIMEOUT_S,
         broker_heartbeat_interval=1.0,
         TableManager=SeekFirstTableManager,
+        # Faust's built-in /table/ and /router/ pages would serve table contents (phone
+        # numbers, registrations) to anyone who can reach the port, without a login.
+        web_tables_enabled=False,
+        web_router_enabled=False,
     )
     context = WorkerContext(
         app=app,
@@ -174,7 +187,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     sender = SmsSender(context, gateway_for(settings), deliveries)
     register_intake(context, scheduler, router)
     register_scheduler(context, scheduler, desk, notifier)
-    register_alerting(context, Monitor(context, desk, RuleConfig()), desk, notifier)
+    register_alerting(context, Monitor(context, desk, scheduler, RuleConfig()), desk, notifier)
     conversations = Conversations(context, scheduler, clinics)
     register_sms(context, router, conversations, sender, deliveries)
     register_api(context, scheduler, desk)

@@ -4,6 +4,8 @@ in a table, renders replies, gives every output a deterministic id, and publishe
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -17,7 +19,7 @@ from afterglow.core.conversation.events import (
     OptInRequested,
     OptOutRequested,
 )
-from afterglow.core.conversation.limits import within_daily_limit
+from afterglow.core.conversation.limits import with_consent_withdrawn, within_daily_limit
 from afterglow.core.conversation.machine import expire, receive, remind, start_checkin
 from afterglow.core.conversation.replies import Outcome
 from afterglow.core.conversation.state import ConversationState
@@ -26,6 +28,7 @@ from afterglow.core.scoring import score
 from afterglow.intake.records import decode_json_object, parse_datetime, require_key
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.sms.templates import render
+from afterglow.worker.publishing import delivered
 
 if TYPE_CHECKING:
     from afterglow.worker.app import WorkerContext
@@ -47,11 +50,28 @@ class Conversations:
         )
         self.outbound = context.raw_topic("afterglow.sms.outbound")
         self.consent = context.raw_topic("afterglow.consent")
+        self._locks: dict[int, asyncio.Lock] = {}
 
     async def handle_signal(self, event: Any) -> str:
         data = self.context.catalog.validate("afterglow.checkins", decode_json_object(event.value))
         require_key(event.key, data["patient_id"], "patient_id")
-        key: bytes = event.key
+        async with self._lock(event.message.partition):
+            return await self._on_signal(event.message.partition, event.key, data)
+
+    async def handle_text(self, event: Any) -> str:
+        data = self.context.catalog.validate(
+            "afterglow.sms.patient-inbound", decode_json_object(event.value)
+        )
+        require_key(event.key, data["patient_id"], "patient_id")
+        async with self._lock(event.message.partition):
+            return await self._on_text(event.message.partition, event.key, data)
+
+    def _lock(self, partition: int) -> asyncio.Lock:
+        """Signals and texts arrive on two agents that interleave at every await; one
+        patient's state is read, changed and saved by one of them at a time."""
+        return self._locks.setdefault(partition, asyncio.Lock())
+
+    async def _on_signal(self, partition: int, key: bytes, data: Mapping[str, Any]) -> str:
         state, recent, counter = self._load(key)
         if data["event_id"] in recent:
             return "duplicate"  # a scheduler replay after a crash: same id, already handled
@@ -61,6 +81,7 @@ class Conversations:
         clinic = self.clinics.get(registration["clinic_id"])
         now = parse_datetime(data["at"], "at")
         patient_id, checkin_id = data["patient_id"], data["checkin_id"]
+        sending: list[Awaitable[Any]] = []
         if data["type"] == "checkin_due":
             outcome = start_checkin(
                 state, patient_id, checkin_id, registration["language"], clinic.display_name, now
@@ -70,11 +91,7 @@ class Conversations:
                 state, patient_id, checkin_id, data["number"], clinic.display_name, now
             )
         else:
-            outcome = expire(state, patient_id, checkin_id, now)
-        counter = self._limit(outcome, counter, registration, now)
-        await self._publish(event.message.partition, key, registration, data["event_id"], outcome)
-        if data["type"] == "checkin_expired":
-            expired = {
+            expired: dict[str, Any] = {
                 "event_id": data["event_id"],
                 "type": "checkin_expired",
                 "patient_id": patient_id,
@@ -82,17 +99,18 @@ class Conversations:
                 "checkin_id": checkin_id,
                 "at": data["at"],
             }
-            await self.context.publish_clinical(key, expired)
-        # Saved after publishing: a crash in between replays the signal, never loses it.
+            if state.checkin_id == checkin_id and any(a is not None for a in state.answers):
+                expired["items"] = list(state.answers)  # a partial check-in keeps its items
+            outcome = expire(state, patient_id, checkin_id, now)
+            sending.append(await self.context.publish_clinical(key, expired))
+        counter = self._limit(outcome, counter, registration, now)
+        sending += await self._publish(partition, key, registration, data["event_id"], outcome)
+        await delivered(sending)
+        # Saved after delivery: a crash in between replays the signal, never loses it.
         self._save(key, state, [*recent, data["event_id"]], counter)
         return "accepted"
 
-    async def handle_text(self, event: Any) -> str:
-        data = self.context.catalog.validate(
-            "afterglow.sms.patient-inbound", decode_json_object(event.value)
-        )
-        require_key(event.key, data["patient_id"], "patient_id")
-        key: bytes = event.key
+    async def _on_text(self, partition: int, key: bytes, data: Mapping[str, Any]) -> str:
         registration = self.context.patients.get(key)
         if registration is None:
             return "unregistered"
@@ -109,10 +127,11 @@ class Conversations:
             message_sid=data["message_sid"],
         )
         counter = self._limit(outcome, counter, registration, received_at)
+        sending = await self._publish(partition, key, registration, data["message_sid"], outcome)
+        await delivered(sending)
+        # Saved after delivery: the state remembers the MessageSid, so a crash before this
+        # line must replay the text (same ids downstream), never find it already "seen".
         self._save(key, state, recent, counter)
-        await self._publish(
-            event.message.partition, key, registration, data["message_sid"], outcome
-        )
         return "accepted"
 
     # -- helpers ------------------------------------------------------------------------
@@ -147,6 +166,10 @@ class Conversations:
         registration: dict[str, Any],
         now: datetime,
     ) -> dict[str, Any]:
+        if not registration["sms_consent"]:
+            outcome.replies, held = with_consent_withdrawn(outcome.replies)
+            if held:
+                self.context.metrics.sms.labels("patient", "held_no_consent").inc(held)
         today = now.astimezone(ZoneInfo(registration["timezone"])).date()
         outcome.replies, counter, held = within_daily_limit(outcome.replies, counter, today)
         if held:
@@ -160,11 +183,14 @@ class Conversations:
         registration: dict[str, Any],
         source_id: str,
         outcome: Outcome,
-    ) -> None:
+    ) -> list[Awaitable[Any]]:
         """Events first (a positive item 9 reaches the rules before any reply goes out),
-        then replies; ids derive from the input, so a replay repeats the same ids."""
-        for index, clinical in enumerate(outcome.events):
+        then replies; ids derive from the input, so a replay repeats the same ids. Returns
+        the deliveries to await before the state that depends on them is saved."""
+        sending = [
             await self._publish_event(partition, key, f"{source_id}:e{index}", clinical)
+            for index, clinical in enumerate(outcome.events)
+        ]
         for index, reply in enumerate(outcome.replies):
             body = render(reply.template.value, reply.language, **reply.params)
             record = {
@@ -175,11 +201,12 @@ class Conversations:
                 "category": reply.category.value,
                 "at": self.context.clock.now().isoformat(),
             }
-            await self.outbound.send(key=key, value=orjson.dumps(record))
+            sending.append(await self.outbound.send(key=key, value=orjson.dumps(record)))
+        return sending
 
     async def _publish_event(
         self, partition: int, key: bytes, event_id: str, event: ConversationEvent
-    ) -> None:
+    ) -> Awaitable[Any]:
         if isinstance(event, OptOutRequested | OptInRequested):
             action = "opt_out" if isinstance(event, OptOutRequested) else "opt_in"
             record: dict[str, Any] = {
@@ -189,8 +216,8 @@ class Conversations:
                 "at": event.at.isoformat(),
                 "source": "sms-keyword",
             }
-            await self.consent.send(key=key, value=orjson.dumps(record))
-            return
+            sending: Awaitable[Any] = await self.consent.send(key=key, value=orjson.dumps(record))
+            return sending
         record = {"event_id": event_id, "patient_id": event.patient_id, "at": _iso(event.at)}
         if isinstance(event, AssessmentCompleted):
             result = score(event.items)
@@ -224,7 +251,8 @@ class Conversations:
                 "checkin_id": event.checkin_id,
                 "items": list(event.answers),
             }
-        await self.context.publish_clinical(key, record)
+        clinical: Awaitable[Any] = await self.context.publish_clinical(key, record)
+        return clinical
 
 
 def _iso(at: datetime) -> str:

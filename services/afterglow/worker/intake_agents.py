@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from afterglow.intake.infusions import record_infusion
 from afterglow.intake.records import parse_clinician, parse_infusion, parse_patient
+from afterglow.worker.publishing import delivered
 
 if TYPE_CHECKING:
     from afterglow.worker.app import WorkerContext
@@ -22,13 +24,21 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
     async def handle_patient(event: Any) -> str:
         if event.value is None:
             # A tombstone on the compacted topic: the clinic removed the patient.
-            patients.pop(event.key, None)
+            removed = patients.pop(event.key, None)
+            if removed is not None:
+                scheduler.on_removed(event.message.partition, event.key, removed["clinic_id"])
             return "removed"
         record = parse_patient(context.catalog, event.key, event.value)
         previous = patients.get(event.key)
+        # Published (and delivered) before the registration is saved: a crash in between
+        # replays the record against the old registration and publishes the same again.
+        await delivered(
+            [
+                *await router.publish_registration(previous, record),
+                *await _publish_enrollment(event.message.partition, previous, record),
+            ]
+        )
         patients[event.key] = record
-        await router.publish_registration(previous, record)
-        await _publish_enrollment(event.message.partition, previous, record)
         scheduler.on_registration(event.message.partition, event.key, record)
         return "accepted"
 
@@ -38,8 +48,8 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
             return "removed"
         record = parse_clinician(context.catalog, event.key, event.value)
         previous = clinicians.get(event.key)
+        await delivered(await router.publish_clinician(previous, record))
         clinicians[event.key] = record
-        await router.publish_clinician(previous, record)
         return "accepted"
 
     async def handle_infusion(event: Any) -> str:
@@ -47,9 +57,8 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
         history, is_new = record_infusion(infusions.get(event.key), infusion)
         if not is_new:
             return "duplicate"
-        infusions[event.key] = history
-        scheduler.on_infusion(event.message.partition, event.key, infusion)
-        await context.publish_clinical(
+        # The monitor's copy first: once the history says "seen", a replay is a duplicate.
+        delivery = await context.publish_clinical(
             event.key,
             {
                 "event_id": f"infusion:{infusion.event_id}",
@@ -59,16 +68,19 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
                 "at": infusion.completed_at.isoformat(),
             },
         )
+        await delivery
+        infusions[event.key] = history
+        scheduler.on_infusion(event.message.partition, event.key, infusion)
         return "accepted"
 
     async def _publish_enrollment(
         partition: int, previous: dict[str, Any] | None, record: dict[str, Any]
-    ) -> None:
+    ) -> list[Awaitable[Any]]:
         # The rules need only the first registration and a changed baseline.
         baseline = record.get("baseline_phq9")
         if previous is not None and previous.get("baseline_phq9") == baseline:
-            return
-        await context.publish_clinical(
+            return []
+        sending = await context.publish_clinical(
             record["patient_id"].encode(),
             {
                 "event_id": f"enrolled:{record['patient_id']}:{baseline}",
@@ -79,6 +91,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
                 "at": scheduler.now_for(partition).isoformat(),
             },
         )
+        return [sending]
 
     for topic, name, handle in (
         ("clinic.patients", "intake-patients", handle_patient),

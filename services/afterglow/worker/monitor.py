@@ -24,12 +24,19 @@ from afterglow.core.events import (
     PatientEnrolled,
     SelfHarmItemAnswered,
 )
-from afterglow.core.rules import AlertDecision, PatientRuleState, RuleConfig, evaluate
+from afterglow.core.rules import (
+    AlertDecision,
+    PatientRuleState,
+    RelapsePhase,
+    RuleConfig,
+    evaluate,
+)
 from afterglow.intake.records import decode_json_object, parse_datetime, require_key
 
 if TYPE_CHECKING:
     from afterglow.worker.alert_desk import AlertDesk
     from afterglow.worker.app import WorkerContext
+    from afterglow.worker.scheduler import Scheduler
 
 CLINICAL_SCHEMA = "afterglow.clinical-events"
 # Redeliveries after a crash arrive within the uncommitted tail of a partition: the last
@@ -66,9 +73,12 @@ def clinical_event(data: Mapping[str, Any]) -> ClinicalEvent | None:
 
 
 class Monitor:
-    def __init__(self, context: WorkerContext, desk: AlertDesk, config: RuleConfig) -> None:
+    def __init__(
+        self, context: WorkerContext, desk: AlertDesk, scheduler: Scheduler, config: RuleConfig
+    ) -> None:
         self.context = context
         self.desk = desk
+        self.scheduler = scheduler
         self.config = config
         self.states = context.app.Table(
             "rule-state",
@@ -91,10 +101,18 @@ class Monitor:
         clinical = clinical_event(data)
         outcome = "ignored"
         if clinical is not None:
+            probable_since = state.probable_since
             decisions, at_text = self._evaluate(state, clinical, data["at"])
             # Publish before the state is saved: after a crash the event is replayed on the
             # old state and raises the same alert ids again, which downstream recognises.
             await self.desk.apply(event.message.partition, key, data, at_text, decisions)
+            if state.phase is RelapsePhase.PROBABLE and state.probable_since != probable_since:
+                # Whether or not A5 was raised (it may be attached or suppressed), the
+                # relapse can only be confirmed by another check-in (§5).
+                assert state.probable_since is not None
+                self.scheduler.on_probable_relapse(
+                    event.message.partition, key, state.probable_since
+                )
             outcome = "accepted"
         self.states[key] = {
             "state": state.to_dict(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ NOTIFICATIONS_SCHEMA = "afterglow.alert-notifications"
 INBOUND_SCHEMA = "afterglow.sms.clinician-inbound"
 _LANGUAGE = "en"  # clinician records carry no language (contract §2)
 _MAX_LISTED_CODES = 5
+_CODE_LIFETIME = timedelta(days=30)
 _ESCALATED_FROM = {Role.BACKUP: Role.PRIMARY.value, Role.DIRECTOR: Role.BACKUP.value}
 
 
@@ -71,15 +72,47 @@ class Notifier:
         if data["type"] == "digest_item":
             self._digest_item(event.message.partition, data)
             return "queued"
+        if data["type"] == "alert_status":
+            return await self._alert_status(data)
         return await self._ack_result(data)
+
+    async def _alert_status(self, data: Mapping[str, Any]) -> str:
+        """An alert was acknowledged or resolved: its code stops being offered as open (and
+        is freed once resolved), and a resolved P3 leaves the pending digest."""
+        recipient: str = data["recipient"]
+        key = recipient.encode()
+        codes: dict[str, Any] = dict(self.codes.get(key) or {})
+        held = [code for code, entry in codes.items() if entry["alert_id"] == data["alert_id"]]
+        for code in held:
+            if data["status"] == "resolved":
+                del codes[code]
+            else:
+                codes[code] = {**codes[code], "state": "acknowledged"}
+        if held:
+            self.codes[key] = codes
+        digest = self.digests.get(key)
+        if data["status"] == "resolved" and digest is not None:
+            items = [i for i in digest["items"] if i["alert_id"] != data["alert_id"]]
+            if len(items) != len(digest["items"]):
+                self.digests[key] = {**digest, "items": items}
+        backup = self._backup_of(recipient) if not data.get("for_clinician") else None
+        if backup:
+            await self._forward(data, backup, Role.BACKUP, for_clinician=recipient)
+        return "updated" if held else "no_code"
+
+    def _backup_of(self, recipient: str) -> str | None:
+        if recipient.startswith("director:"):
+            return None
+        clinician = self.context.clinicians.get(recipient.encode()) or {}
+        backup = clinician.get("backup_clinician_id")
+        return str(backup) if backup else None
 
     async def _page(self, data: Mapping[str, Any]) -> str:
         role = Role(data["role"])
         recipient: str = data["recipient"]
         if role is Role.BACKUP and not data.get("for_clinician"):
             # Sent to the primary's partition, which knows who covers for them.
-            primary = self.context.clinicians.get(recipient.encode()) or {}
-            backup = primary.get("backup_clinician_id")
+            backup = self._backup_of(recipient)
             if backup:
                 await self._forward(data, backup, Role.BACKUP, for_clinician=recipient)
             else:
@@ -156,6 +189,10 @@ class Notifier:
         for code, held in codes.items():
             if held["alert_id"] == data["alert_id"]:
                 return code
+        # Alerts are resolved within days; a code this old only keeps a fresh one from
+        # being free (a missed `alert_status`, a desk record aged out).
+        oldest = datetime.fromisoformat(data["at"]) - _CODE_LIFETIME
+        codes = {c: h for c, h in codes.items() if datetime.fromisoformat(h["paged_at"]) > oldest}
         code = ack_code_for(data["alert_id"], codes)
         codes[code] = {
             "alert_id": data["alert_id"],

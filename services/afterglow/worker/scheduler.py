@@ -25,7 +25,9 @@ from afterglow.core.schedule.planner import (
     on_infusion,
     on_opt_in,
     on_opt_out,
+    on_probable_relapse,
     on_registration,
+    on_removed,
 )
 from afterglow.intake.records import InfusionRecord
 from afterglow.registry.clinics import ClinicDirectory, ClinicSettings
@@ -91,6 +93,23 @@ class Scheduler:
         schedule = self._load(key)
         change = on_opt_out if action == "opt_out" else on_opt_in
         result = change(schedule, at, self.now_for(partition), self._clinic(key).schedule)
+        self._save(partition, key, schedule, result)
+
+    def on_removed(self, partition: int, key: bytes, clinic_id: str) -> None:
+        """A tombstone on `clinic.patients`: cancel everything planned for the patient."""
+        stored = self.schedules.get(key)
+        if stored is None:
+            return
+        schedule = PatientSchedule.from_dict(stored)
+        config = self.clinics.get(clinic_id).schedule
+        self._save(partition, key, schedule, on_removed(schedule, self.now_for(partition), config))
+
+    def on_probable_relapse(self, partition: int, key: bytes, probable_at: datetime) -> None:
+        """The rules entered probable relapse: plan the confirmatory check-in (§5)."""
+        schedule = self._load(key)
+        result = on_probable_relapse(
+            schedule, probable_at, self.now_for(partition), self._clinic(key).schedule
+        )
         self._save(partition, key, schedule, result)
 
     def on_checkin_completed(self, partition: int, key: bytes, checkin_id: str) -> None:

@@ -8,6 +8,7 @@ compacted `afterglow.phone-directory` topic) maps one to the other.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -38,29 +39,31 @@ class SmsRouter:
 
     async def publish_registration(
         self, previous: dict[str, Any] | None, record: dict[str, Any]
-    ) -> None:
-        """Keep the directory in step with the registry (a changed number frees the old one)."""
-        old_phone = (previous or {}).get("phone")
-        if old_phone and old_phone != record["phone"]:
-            await self.directory_topic.send(key=old_phone.encode(), value=None)
-        if old_phone != record["phone"]:
-            entry = {"phone": record["phone"], "role": "patient", "owner_id": record["patient_id"]}
-            await self.directory_topic.send(key=record["phone"].encode(), value=orjson.dumps(entry))
+    ) -> list[Awaitable[Any]]:
+        """Keep the directory in step with the registry (a changed number frees the old one).
+        Returns the deliveries, for the caller to await before it saves the registration."""
+        entry = {"phone": record["phone"], "role": "patient", "owner_id": record["patient_id"]}
+        return await self._publish_entry((previous or {}).get("phone"), entry)
 
     async def publish_clinician(
         self, previous: dict[str, Any] | None, record: dict[str, Any]
-    ) -> None:
+    ) -> list[Awaitable[Any]]:
         """Clinicians' phones too, so that their ACK replies reach the notifier."""
-        old_phone = (previous or {}).get("phone")
-        if old_phone and old_phone != record["phone"]:
-            await self.directory_topic.send(key=old_phone.encode(), value=None)
-        if old_phone != record["phone"]:
-            entry = {
-                "phone": record["phone"],
-                "role": "clinician",
-                "owner_id": record["clinician_id"],
-            }
-            await self.directory_topic.send(key=record["phone"].encode(), value=orjson.dumps(entry))
+        entry = {"phone": record["phone"], "role": "clinician", "owner_id": record["clinician_id"]}
+        return await self._publish_entry((previous or {}).get("phone"), entry)
+
+    async def _publish_entry(
+        self, old_phone: str | None, entry: dict[str, str]
+    ) -> list[Awaitable[Any]]:
+        if old_phone == entry["phone"]:
+            return []
+        sending = []
+        if old_phone:
+            sending.append(await self.directory_topic.send(key=old_phone.encode(), value=None))
+        sending.append(
+            await self.directory_topic.send(key=entry["phone"].encode(), value=orjson.dumps(entry))
+        )
+        return sending
 
     async def handle_directory(self, event: Any) -> str:
         if event.value is None:
@@ -80,9 +83,16 @@ class SmsRouter:
         recent: list[str] = self.seen.get(phone) or []
         if data["message_sid"] in recent:
             return "duplicate"  # Twilio retries webhooks; each text counts once
+        outcome = await self._route(data, phone)
+        # Remembered only once the text is in Kafka: a crash before this line routes it
+        # again (the conversation recognises the MessageSid), never drops it.
         self.seen[phone] = [*recent, data["message_sid"]][-_REMEMBERED_SIDS:]
+        return outcome
+
+    async def _route(self, data: Mapping[str, Any], phone: bytes) -> str:
         owner = self.phones.get(phone)
         recipient = self.directors.get(data["from"])
+        received_at = self.context.arrival_time(data["received_at"])
         if owner is not None and owner["role"] == "clinician":
             recipient = owner["owner_id"]
         if recipient is not None:
@@ -90,9 +100,11 @@ class SmsRouter:
                 "message_sid": data["message_sid"],
                 "recipient": recipient,
                 "body": data["body"],
-                "received_at": data["received_at"],
+                "received_at": received_at,
             }
-            await self.clinician_inbound.send(key=recipient.encode(), value=orjson.dumps(text))
+            await (
+                await self.clinician_inbound.send(key=recipient.encode(), value=orjson.dumps(text))
+            )
             return "clinician"
         if owner is None:
             return "unrouted"  # an unknown sender: nothing to route to
@@ -100,7 +112,8 @@ class SmsRouter:
             "message_sid": data["message_sid"],
             "patient_id": owner["owner_id"],
             "body": data["body"],
-            "received_at": data["received_at"],
+            "received_at": received_at,
         }
-        await self.patient_inbound.send(key=owner["owner_id"].encode(), value=orjson.dumps(record))
+        key = owner["owner_id"].encode()
+        await (await self.patient_inbound.send(key=key, value=orjson.dumps(record)))
         return "accepted"

@@ -1,6 +1,6 @@
 """The sender: texts from `afterglow.sms.outbound` go out once, through the gateway.
 
-Per send key: claim in the ledger table and flush it to Kafka, call the provider, record
+Per send key: claim in the ledger table and wait until Kafka has it, call the provider, record
 the SID. A redelivered request finds its key and does nothing; a key found claimed but not
 confirmed (a crash mid-send) is reconciled with the provider instead of being resent.
 """
@@ -13,9 +13,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from afterglow.intake.records import decode_json_object, require_key
-from afterglow.sms.gateway import OutboundSms, SendFailed, SmsGateway
+from afterglow.sms.gateway import OutboundSms, SendFailed, SmsGateway, send_with_retries
 from afterglow.sms.ledger import LedgerEntry, LedgerStatus, NextStep, next_step
 from afterglow.sms.rate import TokenBucket
+from afterglow.worker.publishing import saved
 
 if TYPE_CHECKING:
     from afterglow.worker.app import WorkerContext
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OUTBOUND_SCHEMA = "afterglow.sms.outbound"
+# A refusal that sent nothing (rate limited, connection refused) is tried again this many
+# times, after these pauses, before the text counts as failed. The agent waits meanwhile:
+# the texts behind it on this partition would meet the same refusal.
+_RETRY_DELAYS_S = (1.0, 5.0)
 
 
 class SmsSender:
@@ -58,16 +63,15 @@ class SmsSender:
 
     async def _send(self, key: bytes, data: Any, message: OutboundSms) -> str:
         now = self.context.clock.now()
-        self.ledger[key] = LedgerEntry(message.send_key, LedgerStatus.CLAIMED, now).to_dict()
+        # The claim is in Kafka before the provider sees the message: a worker that restarts
+        # elsewhere then knows it may have been sent, and reconciles instead of resending.
+        claim = LedgerEntry(message.send_key, LedgerStatus.CLAIMED, now).to_dict()
+        await saved(self.ledger, key, claim)
         if data["category"] != "crisis" and not data.get("urgent"):
-            # The claim must be in Kafka before the provider sees the message: a worker that
-            # restarts elsewhere then knows it may have been sent. A crisis reply or a P1
-            # page does not wait for that flush (slow under load) nor for the rate limit: a
-            # duplicate urgent text is a lesser harm than a late one.
-            await self.context.app.producer.flush()
+            # Crisis replies and P1 pages never wait for the rate limit.
             await self._respect_rate()
         try:
-            sent = await self.gateway.send(message)
+            sent = await send_with_retries(self.gateway, message, _RETRY_DELAYS_S)
         except SendFailed as failure:
             return await self._failed(key, data, message, now, failure)
         self.ledger[key] = LedgerEntry(

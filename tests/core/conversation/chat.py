@@ -29,6 +29,9 @@ T0 = datetime(2026, 6, 8, 14, 0, tzinfo=UTC)
 NINE = "1 2 0 1 0 0 1 0 0"
 NINE_ITEMS = (1, 2, 0, 1, 0, 0, 1, 0, 0)
 NINE_SELF_HARM = "1 2 0 1 0 0 1 0 2"
+# Unusable replies that use up the clarification and both re-asks: the item is left
+# unanswered and the questionnaire moves on.
+GIVE_UP = ("x", "y", "z", "w")
 
 
 def said(outcome: Outcome) -> list[str]:

@@ -12,7 +12,17 @@ from afterglow.core.conversation import (
     OptOutRequested,
     ReplyCategory,
 )
-from tests.core.conversation.chat import CHECKIN, CLINIC, NINE, PATIENT, PHONE, Chat, at_item, said
+from tests.core.conversation.chat import (
+    CHECKIN,
+    CLINIC,
+    GIVE_UP,
+    NINE,
+    PATIENT,
+    PHONE,
+    Chat,
+    at_item,
+    said,
+)
 
 
 def _idle() -> Chat:
@@ -36,7 +46,7 @@ def _completed() -> Chat:
 
 def _incomplete() -> Chat:
     chat = at_item(9)
-    chat.texts("a", "b", "c")
+    chat.texts(*GIVE_UP)
     return chat
 
 
@@ -136,8 +146,8 @@ MID_QUESTIONNAIRE = [
         id="one confirmation only",
     ),
     pytest.param(
-        ["maybe", "HELP", "meh", "nope"],
-        [["clarification:1"], ["help", "item:1"], ["item:1"], ["item:2"]],
+        ["maybe", "HELP", "meh", "nope", "nah"],
+        [["clarification:1"], ["help", "item:1"], ["item:1"], ["item:1"], ["item:2"]],
         id="help does not count as an invalid reply",
     ),
     pytest.param(

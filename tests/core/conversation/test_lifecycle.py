@@ -16,7 +16,16 @@ from afterglow.core.conversation import (
 from afterglow.core.conversation.replies import TEMPLATE_PARAMS
 from afterglow.core.conversation.state import MAX_SEEN_SIDS
 from afterglow.core.events import NaiveDatetimeError
-from tests.core.conversation.chat import CHECKIN, CLINIC, NINE, PATIENT, Chat, at_item, said
+from tests.core.conversation.chat import (
+    CHECKIN,
+    CLINIC,
+    GIVE_UP,
+    NINE,
+    PATIENT,
+    Chat,
+    at_item,
+    said,
+)
 
 
 def test_a_reminder_points_at_the_waiting_question() -> None:
@@ -32,7 +41,7 @@ def test_a_reminder_points_at_the_waiting_question() -> None:
 NO_REMINDER = [
     pytest.param(lambda c: c.texts(NINE), id="all nine answered (item 10 pending)"),
     pytest.param(lambda c: c.texts(NINE, "2"), id="completed"),
-    pytest.param(lambda c: c.texts(*["x", "y", "z"] * 9), id="incomplete"),
+    pytest.param(lambda c: c.texts(*GIVE_UP * 9), id="incomplete"),
     pytest.param(lambda c: c.expire(), id="expired"),
     pytest.param(lambda c: c.text("STOP"), id="stopped"),
     pytest.param(lambda c: c.start(checkin_id="other"), id="replaced by another check-in"),
@@ -150,8 +159,8 @@ def test_every_reply_carries_exactly_the_parameters_its_template_needs() -> None
     chats = [at_item(3), at_item(9), at_item(9)]
     chats[0].texts("?", "??", "???", "I want to die", "HELP", "START")
     chats[0].remind(1)
-    chats[1].texts("2", "x", "y", "z", "STOP", "hi")
-    chats[2].texts("x", "y", "z")
+    chats[1].texts("2", *GIVE_UP, "STOP", "hi")
+    chats[2].texts(*GIVE_UP)
     idle = Chat()
     idle.texts("hi", "STOP")
     replies = [r for chat in [*chats, idle] for o in chat.log for r in o.replies]

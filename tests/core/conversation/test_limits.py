@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from afterglow.core.conversation.limits import MAX_EXTRA_PER_DAY, within_daily_limit
+import pytest
+
+from afterglow.core.conversation.limits import (
+    MAX_EXTRA_PER_DAY,
+    with_consent_withdrawn,
+    within_daily_limit,
+)
 from afterglow.core.conversation.replies import Reply, ReplyCategory, TemplateName
+from tests.core.conversation.chat import at_item, said
 
 TODAY = date(2026, 3, 8)
 
@@ -46,3 +53,32 @@ def test_the_count_starts_again_on_a_new_local_day() -> None:
     kept, counter, _held = within_daily_limit([_reply(ReplyCategory.REMINDER)], counter, TODAY)
     assert len(kept) == 1
     assert counter == {"day": TODAY.isoformat(), "count": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [
+        pytest.param("I want to die", ["crisis"], id="crisis text: resources still go out"),
+        pytest.param("1", ["crisis"], id="item 9 positive: resources still go out"),
+        pytest.param("HELP", ["help"], id="keyword: the confirmation still goes out"),
+        pytest.param("STOP", ["stop_confirmation"], id="STOP: confirmed"),
+    ],
+)
+def test_without_consent_only_crisis_and_keyword_replies_go_out(
+    text: str, allowed: list[str]
+) -> None:
+    chat = at_item(9)  # consent withdrawn by the clinic while the check-in was open
+    kept, _held = with_consent_withdrawn(chat.text(text).replies)
+    assert said_of(kept) == allowed
+
+
+def test_without_consent_questions_and_thanks_are_held() -> None:
+    chat = at_item(3)
+    outcome = chat.text("2")
+    assert said(outcome) == ["item:4"]
+    kept, held = with_consent_withdrawn(outcome.replies)
+    assert (kept, held) == ([], 1)
+
+
+def said_of(replies: list[Reply]) -> list[str]:
+    return [str(reply.template) for reply in replies]

@@ -16,6 +16,7 @@ from afterglow.core.events import AssessmentCompleted
 from tests.core.conversation.chat import (
     CHECKIN,
     CLINIC,
+    GIVE_UP,
     NINE,
     NINE_ITEMS,
     PATIENT,
@@ -111,13 +112,19 @@ INVALID_REPLIES = [
         ["maybe", "umm", "3"],
         [["clarification:3"], ["item:3"], ["item:4"]],
         3,
+        id="answered at the first re-ask",
+    ),
+    pytest.param(
+        ["maybe", "umm", "hmm", "3"],
+        [["clarification:3"], ["item:3"], ["item:3"], ["item:4"]],
+        3,
         id="answered at the last re-ask",
     ),
     pytest.param(
-        ["maybe", "umm", "no idea"],
-        [["clarification:3"], ["item:3"], ["item:4"]],
+        ["maybe", "umm", "hmm", "no idea"],
+        [["clarification:3"], ["item:3"], ["item:3"], ["item:4"]],
         None,
-        id="third invalid: left unanswered, next item",
+        id="fourth invalid: left unanswered, next item",
     ),
     pytest.param(["4"], [["clarification:3"]], None, id="off the scale"),
     pytest.param(["1 2"], [["clarification:3"]], None, id="two numbers"),
@@ -125,7 +132,7 @@ INVALID_REPLIES = [
 
 
 @pytest.mark.parametrize(("texts", "replies", "item3"), INVALID_REPLIES)
-def test_invalid_replies_get_one_clarification_then_at_most_two_asks(
+def test_invalid_replies_get_one_clarification_then_at_most_two_more_asks(
     texts: list[str], replies: list[list[str]], item3: int | None
 ) -> None:
     chat = at_item(3)
@@ -142,9 +149,10 @@ def test_the_clarification_shows_the_scale_of_the_item_being_asked() -> None:
 
 def test_invalid_count_starts_again_for_each_item() -> None:
     chat = at_item(3)
-    chat.texts("maybe", "umm", "2")  # item 3 answered at its last chance
-    assert [said(out) for out in chat.texts("what", "hmm", "1")] == [
+    chat.texts("maybe", "umm", "hmm", "2")  # item 3 answered at its last chance
+    assert [said(out) for out in chat.texts("what", "hmm", "eh", "1")] == [
         ["clarification:4"],
+        ["item:4"],
         ["item:4"],
         ["item:5"],
     ]
@@ -152,7 +160,7 @@ def test_invalid_count_starts_again_for_each_item() -> None:
 
 def test_a_questionnaire_with_unanswered_items_ends_incomplete_with_the_answers_given() -> None:
     chat = at_item(8)
-    chat.texts("x", "y", "z")  # item 8 left unanswered
+    chat.texts(*GIVE_UP)  # item 8 left unanswered
     out = chat.text("0")
     assert said(out) == ["incomplete"]
     assert out.replies[0].params == {"clinic_name": CLINIC}
@@ -166,8 +174,9 @@ def test_a_questionnaire_with_unanswered_items_ends_incomplete_with_the_answers_
 
 def test_item_10_invalid_replies_end_the_check_in_with_thanks_and_no_difficulty() -> None:
     chat = at_item(10)
-    assert [said(out) for out in chat.texts("hard", "meh", "dunno")] == [
+    assert [said(out) for out in chat.texts("hard", "meh", "so-so", "dunno")] == [
         ["clarification:10"],
+        ["difficulty"],
         ["difficulty"],
         ["thanks"],
     ]

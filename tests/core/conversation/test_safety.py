@@ -9,6 +9,7 @@ from afterglow.core.conversation import ConversationStatus, ReplyCategory, Templ
 from afterglow.core.events import CrisisTextReceived, SelfHarmItemAnswered
 from tests.core.conversation.chat import (
     CHECKIN,
+    GIVE_UP,
     NINE,
     NINE_SELF_HARM,
     PATIENT,
@@ -33,7 +34,7 @@ ITEM_9 = [
         id="complete, item 9 by label",
     ),
     pytest.param(
-        ["x", "y", "z"] + ["1"] * 7 + ["2"],
+        [*GIVE_UP] + ["1"] * 7 + ["2"],
         ["crisis", "incomplete"],
         ["SelfHarmItemAnswered", "CheckinIncomplete"],
         id="partial (item 1 unanswered), item 9 = 2",
@@ -85,7 +86,7 @@ def test_the_item_9_alert_is_raised_even_if_the_patient_then_stops() -> None:
 
 def test_item_9_left_unanswered_is_not_an_alert() -> None:
     chat = at_item(9)
-    outs = chat.texts("x", "y", "z")
+    outs = chat.texts(*GIVE_UP)
     assert said(outs[-1]) == ["incomplete"]
     assert kinds(outs[-1]) == ["CheckinIncomplete"]
 

@@ -35,6 +35,7 @@ from afterglow.core.schedule.planner import (
     on_opt_out,
     on_probable_relapse,
     on_registration,
+    on_removed,
 )
 
 NEW_YORK = "America/New_York"
@@ -167,6 +168,10 @@ class Sim:
     def opt_in(self, at: datetime | None = None) -> PlannerResult:
         """START texted at `at` (default: now), handled now."""
         return self.apply(on_opt_in(self.schedule, at or self.now, self.now, self.config))
+
+    def remove(self) -> PlannerResult:
+        """The clinic deleted the patient from the registry."""
+        return self.apply(on_removed(self.schedule, self.now, self.config))
 
     def probable_relapse(self, at: datetime | None = None) -> PlannerResult:
         return self.apply(on_probable_relapse(self.schedule, at or self.now, self.now, self.config))

@@ -77,6 +77,17 @@ def test_opt_out_cancels_everything_pending() -> None:
     assert days_after(sim.dues, D, NEW_YORK) == [7, 14]
 
 
+def test_removal_from_the_registry_cancels_the_plan_and_stops_the_open_check_in() -> None:
+    sim = infused()
+    sim.advance(local(NEW_YORK, 2026, 4, 13, 12))  # D+7 sent at 10:00, still open
+    sim.remove()
+    assert sim.pending() == []
+    assert sim.occurrence("inf-1:d007").status is OccurrenceStatus.STOPPED
+    assert sim.probable_relapse().index == []
+    sim.advance(sim.now + YEAR)
+    assert [s.type for s in sim.signals] == [SignalType.CHECKIN_DUE]
+
+
 def test_opt_out_stops_an_open_check_in_no_reminder_no_expiry() -> None:
     sim = infused(BERLIN)
     sim.advance(local(BERLIN, 2026, 4, 13, 12))  # D+7 sent at 10:00

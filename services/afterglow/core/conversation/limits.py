@@ -1,6 +1,8 @@
-"""At most 3 outbound non-crisis texts per patient per local day besides the questionnaire
-itself (clinical-rules.md §5). Crisis replies and STOP/START/HELP confirmations are never
-held back: carriers require the confirmations, and safety comes first."""
+"""What may go out: at most 3 outbound non-crisis texts per patient per local day besides
+the questionnaire itself (clinical-rules.md §5), and nothing but keyword and crisis replies
+once the clinic has withdrawn SMS consent (§6). Crisis replies and STOP/START/HELP
+confirmations are never held back: carriers require the confirmations, and safety comes
+first."""
 
 from __future__ import annotations
 
@@ -11,6 +13,15 @@ from afterglow.core.conversation.replies import Reply, ReplyCategory
 
 MAX_EXTRA_PER_DAY = 3
 _COUNTED = frozenset({ReplyCategory.REMINDER, ReplyCategory.INFO})
+# What still goes to a patient whose SMS consent the clinic has withdrawn: the answer to a
+# keyword they texted (carriers require it) and crisis resources when they reached out.
+_WITHOUT_CONSENT = frozenset({ReplyCategory.CRISIS, ReplyCategory.KEYWORD})
+
+
+def with_consent_withdrawn(replies: list[Reply]) -> tuple[list[Reply], int]:
+    """The replies that may go to a patient without SMS consent, and how many were held."""
+    kept = [reply for reply in replies if reply.category in _WITHOUT_CONSENT]
+    return kept, len(replies) - len(kept)
 
 
 def within_daily_limit(

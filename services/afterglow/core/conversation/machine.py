@@ -42,9 +42,10 @@ from afterglow.core.events import (
 from afterglow.core.instruments import PHQ9_SELF_HARM_INDEX
 
 # After an unusable reply the item is asked again at most this many times: first as a
-# clarification that spells out the scale, then once more as the plain question. The next
-# unusable reply leaves the item unanswered, so a patient is never stuck on one question.
-MAX_REASKS = 2
+# clarification that spells out the scale, then up to two more times as the plain question
+# (clinical-rules.md §6). The next unusable reply leaves the item unanswered, so a patient
+# is never stuck on one question.
+MAX_REASKS = 3
 
 
 def start_checkin(

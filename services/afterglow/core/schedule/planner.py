@@ -194,6 +194,14 @@ def on_opt_in(
     return _start_entries(schedule.patient_id, replan(schedule, now, config, "opted in"))
 
 
+def on_removed(schedule: PatientSchedule, now: datetime, config: ScheduleConfig) -> PlannerResult:
+    """The clinic removed the patient from the registry: nothing more is sent to them."""
+    schedule.sms_consent = False
+    _stop_open_checkins(schedule, now, "removed from the registry")
+    replan(schedule, now, config, "removed from the registry")
+    return PlannerResult()
+
+
 def on_probable_relapse(
     schedule: PatientSchedule, probable_at: datetime, now: datetime, config: ScheduleConfig
 ) -> PlannerResult:
