@@ -52,7 +52,12 @@ class Scheduler:
         )
         self.index = DueIndex(
             app.Table("due", default=None, key_type=bytes, help="partition|hour|shard -> entries"),
-            app.Table("due-buckets", default=None, key_type=bytes, help="partition -> buckets"),
+            app.Table(
+                "due-buckets",
+                default=None,
+                key_type=bytes,
+                help="partition -> days with entries; partition|day -> hour buckets -> shards",
+            ),
         )
         self.checkins_topic = context.raw_topic("afterglow.checkins")
 
