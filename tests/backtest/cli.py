@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -31,9 +32,15 @@ class Result:
         return summary
 
 
-def run_afterglow(args: Sequence[str], stdin: str | None = None, timeout: float = 120) -> Result:
+def run_afterglow(
+    args: Sequence[str],
+    stdin: str | None = None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+) -> Result:
     completed = subprocess.run(
         [str(AFTERGLOW), *args],
+        env={**os.environ, **(env or {})},
         input=stdin,
         capture_output=True,
         text=True,

@@ -328,3 +328,43 @@ def test_schema_valid_datetimes_never_crash(at: str) -> None:
     assert code in (0, 2)
     if code == 2:
         assert re.search(r"^line 2: \S", err.getvalue(), re.MULTILINE), err.getvalue()
+
+
+def test_a_line_that_is_not_utf8_is_reported_with_its_number(tmp_path: Path) -> None:
+    path = write_history(tmp_path / "h.jsonl", CLINIC_HISTORY[:3])
+    with path.open("ab") as history:
+        history.write(
+            b'{"type": "opted_out", "patient_id": "p\xff", "at": "2024-04-01T09:00:00Z"}\n'
+        )
+    result = run_afterglow(["backtest", str(path)])
+    assert result.returncode == 2
+    assert result.stderr.startswith("line 4: ")
+    assert "UTF-8" in result.stderr
+
+
+SEVERE_AT_16 = """
+[defaults]
+display_name = "Lakeside Wellness"
+send_time = "10:00"
+send_window = { start = "09:00", end = "20:00" }
+followup_days = [7, 14]
+contact_phone = "+15555550100"
+medical_director = { name = "Medical Director", phone = "+15555550102" }
+
+[clinics.strict]
+rules = { severe_total = 16 }
+"""
+
+
+def test_clinic_thresholds_come_from_the_clinic_settings_file(tmp_path: Path) -> None:
+    settings = tmp_path / "clinics.toml"
+    settings.write_text(SEVERE_AT_16, encoding="utf-8")
+    path = write_history(tmp_path / "h.jsonl", [assessment("p9", "2024-03-10T12:00:00Z", 17)])
+    env = {"AFTERGLOW_CLINICS_FILE": str(settings)}
+    default = run_afterglow(["backtest", str(path)], env=env)
+    strict = run_afterglow(["backtest", "--clinic", "strict", str(path)], env=env)
+    unknown = run_afterglow(["backtest", "--clinic", "lax", str(path)], env=env)
+    assert (default.returncode, default.alerts()) == (0, [])
+    assert brief(strict.alerts()) == [("p9", "severe", "P2", "2024-03-10T12:00:00Z")]
+    assert unknown.returncode == 2
+    assert "no clinic 'lax'" in unknown.stderr

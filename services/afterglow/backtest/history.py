@@ -74,7 +74,7 @@ class HistoryReader:
         at_text, event = self.parse_event(number, text)
         return HistoryLine(number, at_text, event)
 
-    def parse_event(self, number: int, text: str) -> tuple[str, ClinicalEvent]:
+    def parse_event(self, number: int, text: str | bytes) -> tuple[str, ClinicalEvent]:
         """The line's `at` text (echoed unchanged in the output) and its event."""
         try:
             data = orjson.loads(text)

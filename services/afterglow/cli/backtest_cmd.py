@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -11,6 +12,9 @@ import typer
 
 from afterglow.backtest.history import HistoryError, HistoryReader
 from afterglow.backtest.runner import Backtest
+from afterglow.config import get_settings
+from afterglow.core.rules import RuleConfig
+from afterglow.registry.clinics import ClinicSettingsError, load_clinics
 
 EXIT_INVALID_INPUT = 2
 
@@ -23,28 +27,55 @@ def backtest(
     summary_only: Annotated[
         bool, typer.Option("--summary-only", help="Print only the summary, not each alert.")
     ] = False,
+    clinic: Annotated[
+        str | None,
+        typer.Option(
+            "--clinic",
+            help="Use this clinic's rule thresholds from the clinic settings file "
+            "(AFTERGLOW_CLINICS_FILE). Default: the thresholds of clinical-rules.md.",
+        ),
+    ] = None,
 ) -> None:
     """Replay a recorded event history through the clinical rules and print the raised alerts."""
+    config = RuleConfig() if clinic is None else _clinic_rules(clinic)
+    with_summary = summary or summary_only
     if file == "-":
         code = run_backtest(
-            sys.stdin, sys.stdout, sys.stderr, summary or summary_only, summary_only
+            sys.stdin.buffer, sys.stdout, sys.stderr, with_summary, summary_only, config
         )
     else:
         path = Path(file)
         if not path.is_file():
             typer.echo(f"afterglow backtest: no such file: {file}", err=True)
             raise typer.Exit(EXIT_INVALID_INPUT)
-        with path.open(encoding="utf-8") as source:
-            code = run_backtest(
-                source, sys.stdout, sys.stderr, summary or summary_only, summary_only
-            )
+        # Bytes, decoded line by line (orjson checks UTF-8), so a bad byte has a line number.
+        with path.open("rb") as source:
+            code = run_backtest(source, sys.stdout, sys.stderr, with_summary, summary_only, config)
     raise typer.Exit(code)
 
 
+def _clinic_rules(clinic_id: str) -> RuleConfig:
+    try:
+        clinics = load_clinics(get_settings().clinics_file)
+    except ClinicSettingsError as error:
+        typer.echo(f"afterglow backtest: {error}", err=True)
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    if clinic_id not in clinics.clinic_ids():
+        known = ", ".join(clinics.clinic_ids()) or "none"
+        typer.echo(f"afterglow backtest: no clinic {clinic_id!r} (known: {known})", err=True)
+        raise typer.Exit(EXIT_INVALID_INPUT)
+    return clinics.get(clinic_id).rules
+
+
 def run_backtest(
-    source: TextIO, out: TextIO, err: TextIO, with_summary: bool, summary_only: bool
+    source: Iterable[str | bytes],
+    out: TextIO,
+    err: TextIO,
+    with_summary: bool,
+    summary_only: bool,
+    config: RuleConfig | None = None,
 ) -> int:
-    backtest = Backtest()
+    backtest = Backtest(config or RuleConfig())
     parse = HistoryReader().parse_event
     replay = backtest.replay_event
     write = out.write
@@ -60,9 +91,6 @@ def run_backtest(
     except HistoryError as error:
         out.flush()
         err.write(f"{error}\n")
-        return EXIT_INVALID_INPUT
-    except UnicodeDecodeError as error:
-        err.write(f"input is not UTF-8 text: {error.reason}\n")
         return EXIT_INVALID_INPUT
     if with_summary:
         write(orjson.dumps({"summary": backtest.summary()}).decode() + "\n")

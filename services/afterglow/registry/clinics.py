@@ -8,12 +8,16 @@ would only see some clinics).
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
-from datetime import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+from afterglow.core.alerting.escalation import EscalationPolicy
+from afterglow.core.rules.config import RuleConfig
 from afterglow.core.schedule.config import ScheduleConfig
+from afterglow.sms.content import display_name_problems
 from afterglow.validation import InvalidEvent, SchemaCatalog, default_catalog
 
 SCHEMA = "clinic-settings"
@@ -38,6 +42,8 @@ class ClinicSettings:
     schedule: ScheduleConfig
     timezone: str = "America/New_York"
     digest_time: time = time(9, 0)
+    rules: RuleConfig = field(default_factory=RuleConfig)
+    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
 
 
 class ClinicDirectory:
@@ -54,6 +60,8 @@ class ClinicDirectory:
             schedule=self._defaults.schedule,
             timezone=self._defaults.timezone,
             digest_time=self._defaults.digest_time,
+            rules=self._defaults.rules,
+            escalation=self._defaults.escalation,
         )
 
     def clinic_ids(self) -> list[str]:
@@ -87,10 +95,50 @@ def load_clinics(path: Path, catalog: SchemaCatalog | None = None) -> ClinicDire
     defaults_raw: dict[str, Any] = data["defaults"]
     defaults = _settings("*", defaults_raw)
     clinics = {
-        clinic_id: _settings(clinic_id, {**defaults_raw, **overrides})
+        clinic_id: _settings(clinic_id, _merged(defaults_raw, overrides))
         for clinic_id, overrides in data.get("clinics", {}).items()
     }
     return ClinicDirectory(defaults, clinics)
+
+
+def _merged(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A clinic's keys over the defaults; `rules` and `escalation` key by key, so a clinic
+    that changes one threshold keeps the other defaults."""
+    merged = {**defaults, **overrides}
+    for table in ("rules", "escalation"):
+        merged[table] = {**defaults.get(table, {}), **overrides.get(table, {})}
+    return merged
+
+
+def _rules(clinic_id: str, raw: Mapping[str, int]) -> RuleConfig:
+    days = {
+        "relapse_confirm_min_days": "relapse_confirm_min",
+        "relapse_confirm_max_days": "relapse_confirm_max",
+        "missed_high_risk_days": "missed_high_risk_window",
+        "suppression_days": "suppression",
+    }
+    values: dict[str, Any] = {
+        days.get(key, key): timedelta(days=value) if key in days else value
+        for key, value in raw.items()
+    }
+    rules = RuleConfig(**values)
+    if rules.relapse_confirm_min > rules.relapse_confirm_max:
+        raise ClinicSettingsError(
+            f"clinic {clinic_id}: relapse_confirm_min_days is after relapse_confirm_max_days"
+        )
+    return rules
+
+
+def _escalation(clinic_id: str, raw: Mapping[str, int]) -> EscalationPolicy:
+    try:
+        return EscalationPolicy.from_timings(
+            p1_backup=timedelta(minutes=raw.get("p1_backup_minutes", 15)),
+            p1_director=timedelta(minutes=raw.get("p1_director_minutes", 30)),
+            p1_repeats=raw.get("p1_repeats", 1),
+            p2_backup=timedelta(hours=raw.get("p2_backup_hours", 4)),
+        )
+    except ValueError as error:
+        raise ClinicSettingsError(f"clinic {clinic_id}: escalation: {error}") from None
 
 
 def _settings(clinic_id: str, raw: dict[str, Any]) -> ClinicSettings:
@@ -105,6 +153,12 @@ def _settings(clinic_id: str, raw: dict[str, Any]) -> ClinicSettings:
         raise ClinicSettingsError(
             f"clinic {clinic_id}: send_time {raw['send_time']} is outside its send window"
         )
+    problems = display_name_problems(raw["display_name"])
+    if problems:
+        raise ClinicSettingsError(
+            f"clinic {clinic_id}: display_name {raw['display_name']!r} goes into patient"
+            f" texts and may not contain {', '.join(problems)}"
+        )
     director = raw["medical_director"]
     return ClinicSettings(
         clinic_id=clinic_id,
@@ -114,6 +168,8 @@ def _settings(clinic_id: str, raw: dict[str, Any]) -> ClinicSettings:
         schedule=schedule,
         timezone=raw.get("timezone", "America/New_York"),
         digest_time=_time(raw.get("digest_time", "09:00")),
+        rules=_rules(clinic_id, raw.get("rules", {})),
+        escalation=_escalation(clinic_id, raw.get("escalation", {})),
     )
 
 

@@ -52,7 +52,6 @@ class AlertDesk:
     def __init__(
         self,
         context: WorkerContext,
-        policy: EscalationPolicy,
         clinics: ClinicDirectory,
         now_for: Callable[[int], datetime],
     ) -> None:
@@ -61,7 +60,6 @@ class AlertDesk:
         # The service's time on a partition (the latest tick), shared with the scheduler so
         # that escalation delays run on the same clock as ticks, simulated or real.
         self.now_for = now_for
-        self.policy = policy
         self.clinics = clinics
         self.records = app.Table(
             "alert-desk", default=None, key_type=bytes, help="patient_id -> alert_id -> record"
@@ -246,7 +244,7 @@ class AlertDesk:
             if record is None or record.status is not AlertStatus.OPEN:
                 self.escalations.pop(alert_key, None)
                 continue
-            steps = mark_escalated(record, now, self.policy)
+            steps = mark_escalated(record, now, self._policy(record))
             pending = []
             for step in steps:
                 pending.append(await self._escalate(record, step, now))
@@ -382,7 +380,7 @@ class AlertDesk:
     # -- tables --------------------------------------------------------------------------
 
     def _index_escalation(self, partition: int, record: AlertRecord) -> None:
-        due = next_escalation_at(record, self.policy)
+        due = next_escalation_at(record, self._policy(record))
         alert_key = record.alert_id.encode()
         if due is None:
             self.escalations.pop(alert_key, None)
@@ -392,6 +390,9 @@ class AlertDesk:
             "patient_id": record.patient_id,
             "due_at": due.isoformat(),
         }
+
+    def _policy(self, record: AlertRecord) -> EscalationPolicy:
+        return self.clinics.get(record.clinic_id).escalation
 
     def _unindex_escalation(self, record: AlertRecord) -> None:
         self.escalations.pop(record.alert_id.encode(), None)

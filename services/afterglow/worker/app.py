@@ -107,8 +107,6 @@ class WorkerContext:
 
 def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     # Imported here: agents modules import this one for WorkerContext.
-    from afterglow.core.alerting import EscalationPolicy
-    from afterglow.core.rules import RuleConfig
     from afterglow.sms.factory import gateway_for
     from afterglow.worker.alert_agents import register_alerting
     from afterglow.worker.alert_desk import AlertDesk
@@ -181,13 +179,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     clinics = load_clinics(settings.clinics_file)
     scheduler = Scheduler(context, clinics)
     router = SmsRouter(context, clinics)
-    desk = AlertDesk(context, EscalationPolicy(), clinics, scheduler.now_for)
+    desk = AlertDesk(context, clinics, scheduler.now_for)
     notifier = Notifier(context, clinics)
     deliveries = DeliveryTracker(context)
     sender = SmsSender(context, gateway_for(settings), deliveries)
     register_intake(context, scheduler, router)
     register_scheduler(context, scheduler, desk, notifier)
-    register_alerting(context, Monitor(context, desk, scheduler, RuleConfig()), desk, notifier)
+    register_alerting(context, Monitor(context, desk, scheduler, clinics), desk, notifier)
     conversations = Conversations(context, scheduler, clinics)
     register_sms(context, router, conversations, sender, deliveries)
     register_api(context, scheduler, desk)

@@ -32,6 +32,7 @@ from afterglow.core.rules import (
     evaluate,
 )
 from afterglow.intake.records import decode_json_object, parse_datetime, require_key
+from afterglow.registry.clinics import ClinicDirectory
 
 if TYPE_CHECKING:
     from afterglow.worker.alert_desk import AlertDesk
@@ -74,12 +75,16 @@ def clinical_event(data: Mapping[str, Any]) -> ClinicalEvent | None:
 
 class Monitor:
     def __init__(
-        self, context: WorkerContext, desk: AlertDesk, scheduler: Scheduler, config: RuleConfig
+        self,
+        context: WorkerContext,
+        desk: AlertDesk,
+        scheduler: Scheduler,
+        clinics: ClinicDirectory,
     ) -> None:
         self.context = context
         self.desk = desk
         self.scheduler = scheduler
-        self.config = config
+        self.clinics = clinics
         self.states = context.app.Table(
             "rule-state",
             default=None,
@@ -102,7 +107,8 @@ class Monitor:
         outcome = "ignored"
         if clinical is not None:
             probable_since = state.probable_since
-            decisions, at_text = self._evaluate(state, clinical, data["at"])
+            config = self._rules_for(key, data)
+            decisions, at_text = self._evaluate(state, clinical, data["at"], config)
             # Publish before the state is saved: after a crash the event is replayed on the
             # old state and raises the same alert ids again, which downstream recognises.
             await self.desk.apply(event.message.partition, key, data, at_text, decisions)
@@ -120,15 +126,20 @@ class Monitor:
         }
         return outcome
 
+    def _rules_for(self, key: bytes, data: Mapping[str, Any]) -> RuleConfig:
+        """The thresholds of the patient's clinic (from the registry, else the event)."""
+        registration = self.context.patients.get(key) or {}
+        return self.clinics.get(registration.get("clinic_id") or data.get("clinic_id", "")).rules
+
     def _evaluate(
-        self, state: PatientRuleState, clinical: ClinicalEvent, at_text: str
+        self, state: PatientRuleState, clinical: ClinicalEvent, at_text: str, config: RuleConfig
     ) -> tuple[list[AlertDecision], str]:
         latest = state.last_event_at
         if isinstance(clinical, PatientEnrolled):
             # A registration carries no clinical time (intake stamps it with the service
             # clock), so it must not move the patient's clock.
             clinical.at = latest or clinical.at
-            decisions = evaluate(state, clinical, self.config)
+            decisions = evaluate(state, clinical, config)
             state.last_event_at = latest
             return decisions, at_text
         if latest is not None and clinical.at < latest:
@@ -138,4 +149,4 @@ class Monitor:
             clinical.at = latest
             at_text = latest.isoformat()
             self.context.metrics.late_events.inc()
-        return evaluate(state, clinical, self.config), at_text
+        return evaluate(state, clinical, config), at_text

@@ -48,6 +48,28 @@ class EscalationPolicy:
             if any(a.after > b.after for a, b in pairwise(steps)):
                 raise ValueError(f"{priority} escalation steps must be in order of time")
 
+    @classmethod
+    def from_timings(
+        cls,
+        p1_backup: timedelta = timedelta(minutes=15),
+        p1_director: timedelta = timedelta(minutes=30),
+        p1_repeats: int = 1,
+        p2_backup: timedelta = timedelta(hours=4),
+    ) -> EscalationPolicy:
+        """A clinic's policy from its timings: P1 backup then director, the sequence run
+        `p1_repeats` more times one `p1_director` later each; P2 backup once."""
+        if not timedelta(0) < p1_backup < p1_director:
+            raise ValueError("the P1 backup must be paged before the director")
+        p1 = tuple(
+            step
+            for cycle in range(p1_repeats + 1)
+            for step in (
+                EscalationStep(cycle * p1_director + p1_backup, Role.BACKUP),
+                EscalationStep((cycle + 1) * p1_director, Role.DIRECTOR),
+            )
+        )
+        return cls(p1=p1, p2=(EscalationStep(p2_backup, Role.BACKUP),))
+
     def steps_for(self, priority: str) -> tuple[EscalationStep, ...]:
         """The steps for "P1", "P2" or "P3"; any other priority is a ValueError (an alert
         that silently never escalates is worse than a loud failure)."""
