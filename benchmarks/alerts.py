@@ -72,7 +72,7 @@ from kafka import TopicPartition as SyncTopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
-from tests.support.records import infusion, patient
+from tests.support.records import as_clinical_event, infusion, patient
 
 from afterglow.broker.launcher import LocalBroker
 from afterglow.broker.topics import ensure_topics
@@ -107,7 +107,12 @@ POSITIVE_ANSWER = "1 0 1 0 1 0 1 0 1"  # all nine items in one text, item 9 = 1
 POLL_S = 0.2
 BARE_COMMAND = "_bare-worker"  # argv[1] of the child process that runs the bare Faust app
 # Downstream of the monitor in the worker: pages and digest items, texts, page confirmations.
-DOWNSTREAM = ("afterglow.alert-notifications", "afterglow.sms.outbound", "afterglow.alert-actions")
+DOWNSTREAM = (
+    "afterglow.alert-notifications",
+    "afterglow.sms.outbound",
+    "afterglow.sms.outbound-urgent",
+    "afterglow.alert-actions",
+)
 
 
 def load() -> str:
@@ -629,7 +634,7 @@ def history(events: int, patients: int, seed: int) -> list[dict[str, Any]]:
     cohort = generate_history(CohortShape(patients=patients), seed=seed)
     if len(cohort) < events:
         raise SystemExit(f"{patients} patients give only {len(cohort):,} events; raise --patients")
-    return [{**e, "event_id": f"h-{n}"} for n, e in enumerate(cohort[:events])]
+    return [as_clinical_event(n, e) for n, e in enumerate(cohort[:events])]
 
 
 def preload(stack: WorkerStack, records: list[dict[str, Any]]) -> float:
@@ -795,7 +800,7 @@ def throughput_phases(args: argparse.Namespace, stack: WorkerStack) -> None:
                 0.5,
             )
         print(
-            f"downstream (alert-notifications, sms.outbound, alert-actions) handled "
+            f"downstream (alert-notifications, sms.outbound[-urgent], alert-actions) handled "
             f"{time.perf_counter() - started:.1f} s after the monitor's offsets were committed; "
             f"texts sent: {texts_sent(stack) - texts_before:,.0f}"
         )

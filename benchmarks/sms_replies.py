@@ -95,6 +95,7 @@ CONSUMED = (
     "afterglow.sms.inbound",
     "afterglow.sms.patient-inbound",
     "afterglow.sms.outbound",
+    "afterglow.sms.outbound-urgent",
     "afterglow.sms.status",
     "afterglow.consent",
 )

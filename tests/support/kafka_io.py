@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
 T = TypeVar("T")
 
@@ -74,3 +75,21 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str) -> T:
             return last
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}")
+
+
+def committed_to_end(bootstrap: str, group: str, topic: str) -> bool:
+    """Whether consumer `group` has committed every partition of `topic` to its end: all
+    that was in the topic has been handled (and everything it produced flushed first)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="afterglow-tests")
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        try:
+            committed = admin.list_group_offsets({group: partitions}).get(group, {})
+        except KafkaError:  # the group has not committed anything yet
+            return False
+        ends = consumer.end_offsets(partitions)
+        return all(tp in committed and committed[tp].offset >= ends[tp] for tp in partitions)
+    finally:
+        consumer.close()
+        admin.close()

@@ -27,3 +27,12 @@ def infusion(event_id: str, patient_id: str, completed_at: str) -> dict[str, Any
         "clinic_id": "clinic-a",
         "completed_at": completed_at,
     }
+
+
+def as_clinical_event(number: int, event: dict[str, Any]) -> dict[str, Any]:
+    """A backtest history line as the monitor's input: an event id, and the outcome every
+    resolution from the alert desk carries (the backtest's format has none)."""
+    record = {**event, "event_id": f"h-{number}"}
+    if event["type"] == "alert_resolved":
+        record["outcome"] = "not_clinically_significant"
+    return record

@@ -17,8 +17,8 @@ import pytest
 from afterglow.backtest.history import HistoryReader
 from afterglow.backtest.runner import Backtest
 from afterglow.synthetic.cohort import CohortShape, generate_history
-from tests.support.kafka_io import as_json, produce, wait_for
-from tests.support.records import infusion, patient
+from tests.support.kafka_io import as_json, committed_to_end, produce, wait_for
+from tests.support.records import as_clinical_event, infusion, patient
 from tests.support.worker import WorkerUnderTest
 from tests.worker.test_scheduler_kafka import START, _register, _start_clock
 from tests.worker.test_sms_kafka import _outbox, _text
@@ -45,20 +45,12 @@ def _backtest_alerts(history: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def _publish_history(worker: WorkerUnderTest, history: list[dict[str, Any]]) -> None:
-    """The cohort as the monitor's input: the same events, each with a deterministic id (and
-    an outcome on resolutions, which the desk always gives and the backtest ignores)."""
+    """The cohort as the monitor's input: the same events, each with a deterministic id."""
     produce(
         worker.bootstrap,
         worker.topic("afterglow.clinical-events"),
-        [(e["patient_id"], as_json(_as_clinical(n, e))) for n, e in enumerate(history)],
+        [(e["patient_id"], as_json(as_clinical_event(n, e))) for n, e in enumerate(history)],
     )
-
-
-def _as_clinical(number: int, event: dict[str, Any]) -> dict[str, Any]:
-    record = {**event, "event_id": f"h-{number}"}
-    if event["type"] == "alert_resolved":
-        record["outcome"] = "not_clinically_significant"
-    return record
 
 
 def _raised(worker: WorkerUnderTest) -> dict[str, dict[str, Any]]:
@@ -148,11 +140,13 @@ def test_the_stream_raises_what_the_backtest_raises(worker: WorkerUnderTest) -> 
     with worker.process() as running:
         try:
             _publish_history(worker, history)
-            raised = wait_for(
+            wait_for(
                 lambda: _at_least(_raised(worker), len(expected)),
                 timeout=300,
                 what=f"{len(expected)} alerts on the alerts topic",
             )
+            _monitor_done(worker)
+            raised = _raised(worker)  # nothing more can come: extra alerts would show here
         except AssertionError:
             print(running.log_tail())
             raise
@@ -369,11 +363,13 @@ def test_sigkill_mid_stream_loses_no_alert_and_duplicates_none(worker: WorkerUnd
     assert seen < len(expected), "the kill came too late to test anything"
     with worker.process() as second:
         try:
-            raised = wait_for(
+            wait_for(
                 lambda: _at_least(_raised(worker), len(expected)),
                 timeout=300,
                 what="every alert after the restart",
             )
+            _monitor_done(worker)
+            raised = _raised(worker)
             # Every P1/P2 alert pages the director (no clinician phones in this clinic).
             wait_for(
                 lambda: _at_least(_page_keys(worker), len(expected) - _p3(expected)),
@@ -391,6 +387,17 @@ def test_sigkill_mid_stream_loses_no_alert_and_duplicates_none(worker: WorkerUnd
     keys = Counter(m["send_key"] for m in pages)
     assert len(keys) == len(expected) - _p3(expected)
     assert max(keys.values()) == 1
+
+
+def _monitor_done(worker: WorkerUnderTest) -> None:
+    """Wait until the worker has committed the monitor's input to its end."""
+    wait_for(
+        lambda: committed_to_end(
+            worker.bootstrap, worker.app_id, worker.topic("afterglow.clinical-events")
+        ),
+        timeout=120,
+        what="the monitor's input committed to its end",
+    )
 
 
 def _print_difference(raised: dict[str, dict[str, Any]], expected: list[dict[str, Any]]) -> None:

@@ -34,6 +34,7 @@ SMS_INBOUND = "afterglow.sms.inbound"
 SMS_STATUS = "afterglow.sms.status"
 SMS_PATIENT_INBOUND = "afterglow.sms.patient-inbound"
 SMS_OUTBOUND = "afterglow.sms.outbound"
+SMS_OUTBOUND_URGENT = "afterglow.sms.outbound-urgent"
 PHONE_DIRECTORY = "afterglow.phone-directory"
 CLINICAL_EVENTS = "afterglow.clinical-events"
 ALERT_ACTIONS = "afterglow.alert-actions"
@@ -148,6 +149,14 @@ CATALOG: tuple[TopicSpec, ...] = (
         _retention_days(30),
         key="patient_id",
         doc="Texts to send, each with a deterministic send key; the sender dedupes.",
+    ),
+    TopicSpec(
+        SMS_OUTBOUND_URGENT,
+        None,
+        _retention_days(30),
+        key="patient_id, or recipient for clinician pages",
+        doc="Crisis replies and P1 pages: the same records as sms.outbound, on a lane of "
+        "their own so that they never wait behind routine check-in texts.",
     ),
     TopicSpec(
         PHONE_DIRECTORY,

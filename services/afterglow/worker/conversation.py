@@ -21,7 +21,7 @@ from afterglow.core.conversation.events import (
 )
 from afterglow.core.conversation.limits import with_consent_withdrawn, within_daily_limit
 from afterglow.core.conversation.machine import expire, receive, remind, start_checkin
-from afterglow.core.conversation.replies import Outcome
+from afterglow.core.conversation.replies import Outcome, ReplyCategory
 from afterglow.core.conversation.state import ConversationState
 from afterglow.core.events import AssessmentCompleted, CrisisTextReceived, SelfHarmItemAnswered
 from afterglow.core.scoring import score
@@ -49,6 +49,7 @@ class Conversations:
             "conversations", default=None, key_type=bytes, help="patient_id -> conversation"
         )
         self.outbound = context.raw_topic("afterglow.sms.outbound")
+        self.urgent = context.raw_topic("afterglow.sms.outbound-urgent")
         self.consent = context.raw_topic("afterglow.consent")
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -191,6 +192,10 @@ class Conversations:
             await self._publish_event(partition, key, f"{source_id}:e{index}", clinical)
             for index, clinical in enumerate(outcome.events)
         ]
+        # A crisis reply takes the urgent lane, and the question that follows it rides along
+        # in the same lane so that it can never arrive first.
+        crisis = any(reply.category is ReplyCategory.CRISIS for reply in outcome.replies)
+        lane = self.urgent if crisis else self.outbound
         for index, reply in enumerate(outcome.replies):
             body = render(reply.template.value, reply.language, **reply.params)
             record = {
@@ -201,7 +206,7 @@ class Conversations:
                 "category": reply.category.value,
                 "at": self.context.clock.now().isoformat(),
             }
-            sending.append(await self.outbound.send(key=key, value=orjson.dumps(record)))
+            sending.append(await lane.send(key=key, value=orjson.dumps(record)))
         return sending
 
     async def _publish_event(

@@ -58,6 +58,7 @@ class Notifier:
             "alert-digests", default=None, key_type=bytes, help="recipient -> pending P3 items"
         )
         self.outbound = context.raw_topic("afterglow.sms.outbound")
+        self.urgent = context.raw_topic("afterglow.sms.outbound-urgent")
         self.notifications = context.raw_topic("afterglow.alert-notifications")
         self.actions = context.raw_topic("afterglow.alert-actions")
         self.audit = context.raw_topic("afterglow.audit")
@@ -353,7 +354,8 @@ class Notifier:
         }
         # Delivered before the notification counts as handled (the codes table already
         # holds the code, so a replay re-sends the same text, which the ledger stops).
-        await (await self.outbound.send(key=recipient.encode(), value=orjson.dumps(value)))
+        lane = self.urgent if urgent else self.outbound
+        await (await lane.send(key=recipient.encode(), value=orjson.dumps(value)))
 
     async def _audit(
         self,

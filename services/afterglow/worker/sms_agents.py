@@ -29,4 +29,6 @@ def register_sms(
         topic("afterglow.sms.patient-inbound"), "conversation-texts", conversations.handle_text
     )
     context.agent_for(topic("afterglow.sms.outbound"), "sms-sender", sender.handle)
+    # A lane of its own: a crisis reply must not wait behind a 10:00 burst of check-ins.
+    context.agent_for(topic("afterglow.sms.outbound-urgent"), "sms-sender-urgent", sender.handle)
     context.agent_for(topic("afterglow.sms.status"), "sms-status", deliveries.handle)
