@@ -291,9 +291,11 @@ class AlertDesk:
         }
         return await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
 
-    async def _notify(self, recipient: str, kind: str, record: AlertRecord, now: datetime) -> Any:
+    async def _notify(
+        self, recipient: str, kind: str, record: AlertRecord, now: datetime, **extra: str
+    ) -> Any:
         value = {
-            "notification_id": f"{kind}:{record.alert_id}",
+            "notification_id": ":".join([kind, record.alert_id, *extra.values()]),
             "type": kind,
             "recipient": recipient,
             "alert_id": record.alert_id,
@@ -302,6 +304,7 @@ class AlertDesk:
             "priority": record.priority,
             "kind": record.kind,
             "at": now.isoformat(),
+            **extra,
         }
         return await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
 
@@ -324,24 +327,10 @@ class AlertDesk:
         registration = self.context.patients.get(key) or {}
         recipients = [registration.get("clinician_id"), self.clinics.director_key(record.clinic_id)]
         status = record.status.value
-        sending = []
-        for recipient in filter(None, recipients):
-            value = {
-                "notification_id": f"status:{record.alert_id}:{status}",
-                "type": "alert_status",
-                "status": status,
-                "recipient": recipient,
-                "alert_id": record.alert_id,
-                "patient_id": record.patient_id,
-                "clinic_id": record.clinic_id,
-                "priority": record.priority,
-                "kind": record.kind,
-                "at": now.isoformat(),
-            }
-            sending.append(
-                await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
-            )
-        return sending
+        return [
+            await self._notify(recipient, "alert_status", record, now, status=status)
+            for recipient in filter(None, recipients)
+        ]
 
     async def _publish_alert(
         self, key: bytes, record: AlertRecord, now: datetime, at_text: str | None = None
