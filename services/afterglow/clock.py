@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -20,13 +21,19 @@ class ScaledClock:
     """Simulated time for demos: `speed` simulated seconds pass per real second, from the
     moment the clock was made (AFTERGLOW_CLOCK_SPEED=86400 runs a day per second)."""
 
-    def __init__(self, speed: float, origin: datetime | None = None) -> None:
+    def __init__(
+        self,
+        speed: float,
+        origin: datetime | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._speed = speed
         self._origin = origin or datetime.now(UTC)
-        self._started = time.monotonic()
+        self._monotonic = monotonic
+        self._started = monotonic()
 
     def now(self) -> datetime:
-        elapsed = (time.monotonic() - self._started) * self._speed
+        elapsed = (self._monotonic() - self._started) * self._speed
         return self._origin + timedelta(seconds=elapsed)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.support.kafka_io import as_json, produce, wait_for
+from tests.support.processes import AFTERGLOW
 from tests.support.records import infusion, patient
 from tests.support.worker import WorkerUnderTest
 
@@ -233,6 +236,13 @@ def test_consent_opt_out_and_opt_in(worker: WorkerUnderTest) -> None:
             advance(50.1, 60)
             wait_for(lambda: len(dispatched()) >= 3, 90, "the check-in after opting in")
             status, plan = worker.http_get("/api/schedule/p-1/")
+            printed = subprocess.run(
+                [AFTERGLOW, "schedule", "p-1"],
+                env={**os.environ, **worker.env},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             # The clinic deletes the patient (a tombstone on the compacted registry).
             produce(worker.bootstrap, worker.topic("clinic.patients"), [("p-1", None)])
             removed = wait_for(lambda: _nothing_pending(worker, "p-1"), 60, "the plan cancelled")
@@ -251,6 +261,10 @@ def test_consent_opt_out_and_opt_in(worker: WorkerUnderTest) -> None:
     assert "e-1:d007" not in occurrences
     assert "e-1:d014" not in occurrences
     assert occurrences["e-1:d070"]["status"] == "pending"
+    # What an operator reads: local times (Denver, daylight time by then) and why.
+    assert printed.returncode == 0, printed.stderr
+    (d042,) = [line for line in printed.stdout.splitlines() if line.startswith("e-1:d042")]
+    assert re.search(r"2026-04-12 10:00 MDT\s+cancelled\s+opted out", d042), d042
     after_removal = {o["occurrence_id"]: o for o in removed}
     assert after_removal["e-1:d070"]["status"] == "cancelled"
     assert after_removal["e-1:d070"]["reason"] == "removed from the registry"
