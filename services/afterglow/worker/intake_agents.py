@@ -24,9 +24,12 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
     async def handle_patient(event: Any) -> str:
         if event.value is None:
             # A tombstone on the compacted topic: the clinic removed the patient.
-            removed = patients.pop(event.key, None)
-            if removed is not None:
-                scheduler.on_removed(event.message.partition, event.key, removed["clinic_id"])
+            # The plan first: a replay after a crash must still find the registration.
+            registration = patients.get(event.key)
+            if registration is not None:
+                clinic_id = registration["clinic_id"]
+                scheduler.on_removed(event.message.partition, event.key, clinic_id)
+            patients.pop(event.key, None)
             return "removed"
         record = parse_patient(context.catalog, event.key, event.value)
         previous = patients.get(event.key)
