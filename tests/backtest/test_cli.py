@@ -21,6 +21,7 @@ from tests.backtest.cli import (
     run_afterglow,
     write_history,
 )
+from tests.support.clinics import write_clinics
 
 KINDS = (
     "safety",
@@ -343,22 +344,13 @@ def test_a_line_that_is_not_utf8_is_reported_with_its_number(tmp_path: Path) -> 
 
 
 SEVERE_AT_16 = """
-[defaults]
-display_name = "Lakeside Wellness"
-send_time = "10:00"
-send_window = { start = "09:00", end = "20:00" }
-followup_days = [7, 14]
-contact_phone = "+15555550100"
-medical_director = { name = "Medical Director", phone = "+15555550102" }
-
 [clinics.strict]
 rules = { severe_total = 16 }
 """
 
 
 def test_clinic_thresholds_come_from_the_clinic_settings_file(tmp_path: Path) -> None:
-    settings = tmp_path / "clinics.toml"
-    settings.write_text(SEVERE_AT_16, encoding="utf-8")
+    settings = write_clinics(tmp_path / "clinics.toml", SEVERE_AT_16)
     path = write_history(tmp_path / "h.jsonl", [assessment("p9", "2024-03-10T12:00:00Z", 17)])
     env = {"AFTERGLOW_CLINICS_FILE": str(settings)}
     default = run_afterglow(["backtest", str(path)], env=env)

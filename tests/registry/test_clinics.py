@@ -13,22 +13,7 @@ from afterglow.core.alerting.escalation import EscalationStep
 from afterglow.core.alerting.record import Role
 from afterglow.core.rules import RuleConfig
 from afterglow.registry.clinics import ClinicSettingsError, load_clinics
-
-DEFAULTS = """
-[defaults]
-display_name = "your clinic"
-send_time = "10:00"
-send_window = { start = "09:00", end = "20:00" }
-followup_days = [7, 14]
-contact_phone = "+15555550100"
-medical_director = { name = "Medical Director", phone = "+15555550102" }
-"""
-
-
-def _load(tmp_path: Path, extra: str, defaults: str = DEFAULTS) -> Path:
-    path = tmp_path / "clinics.toml"
-    path.write_text(defaults + extra, encoding="utf-8")
-    return path
+from tests.support.clinics import write_clinics
 
 
 def test_the_shipped_file_loads_with_the_defaults_of_the_brief() -> None:
@@ -43,15 +28,14 @@ def test_the_shipped_file_loads_with_the_defaults_of_the_brief() -> None:
 
 
 def test_a_clinic_changes_one_threshold_and_keeps_the_others(tmp_path: Path) -> None:
-    path = _load(
-        tmp_path,
+    path = write_clinics(
+        tmp_path / "clinics.toml",
         """
 rules = { worsening_delta = 4 }
 [clinics.a]
 rules = { severe_total = 18, suppression_days = 3 }
 escalation = { p1_backup_minutes = 10, p1_director_minutes = 20, p1_repeats = 0 }
 """,
-        defaults=DEFAULTS,
     )
     clinic = load_clinics(path).get("a")
     assert clinic.rules == RuleConfig(
@@ -98,4 +82,4 @@ def test_settings_that_would_harm_patients_or_confuse_are_refused(
     tmp_path: Path, extra: str, reason: str
 ) -> None:
     with pytest.raises(ClinicSettingsError, match=reason):
-        load_clinics(_load(tmp_path, extra))
+        load_clinics(write_clinics(tmp_path / "clinics.toml", extra))

@@ -7,8 +7,8 @@ message at run time, so it is checked when the clinic settings are loaded.
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from afterglow.core.conversation.parsing import fold
 from afterglow.sms.templates import non_gsm7_characters
 
 # Words that would disclose the condition or the treatment on a lock screen, in English and
@@ -35,14 +35,9 @@ SENSITIVE_WORDS = (
 _SENSITIVE = re.compile(r"\b(?:" + "|".join(SENSITIVE_WORDS) + r")\b")
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
 def display_name_problems(name: str) -> list[str]:
     """Why `name` may not appear in a patient text (empty when it may)."""
-    problems = [f"the word {word!r}" for word in _SENSITIVE.findall(_fold(name))]
+    problems = [f"the word {word!r}" for word in _SENSITIVE.findall(fold(name))]
     outside = non_gsm7_characters(name)
     if outside:
         problems.append(f"characters outside GSM-7 ({''.join(outside)})")
