@@ -36,3 +36,15 @@ def as_clinical_event(number: int, event: dict[str, Any]) -> dict[str, Any]:
     if event["type"] == "alert_resolved":
         record["outcome"] = "not_clinically_significant"
     return record
+
+
+def clinician(clinician_id: str, phone: str, backup: str | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "clinician_id": clinician_id,
+        "clinic_id": "clinic-a",
+        "name": f"Dr. {clinician_id} (fictional)",
+        "phone": phone,
+    }
+    if backup is not None:
+        record["backup_clinician_id"] = backup
+    return record

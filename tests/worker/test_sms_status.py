@@ -1,0 +1,61 @@
+"""Delivery status without a broker: a carrier opt-out in a status callback."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from afterglow.validation import default_catalog
+from tests.support.records import patient
+from tests.support.shell import build_shell
+
+CALLBACK_AT = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+
+
+def _callback(sid: str = "SM-1") -> dict[str, Any]:
+    return {
+        "message_sid": sid,
+        "status": "undelivered",
+        "error_code": 21610,
+        "received_at": CALLBACK_AT.isoformat(),
+        "send_key": "pt-1:k:r0",
+        "patient_id": "pt-1",
+    }
+
+
+@pytest.mark.xfail(strict=True, reason="the audit record has no event_id, action or actor")
+def test_a_carrier_opt_out_is_audited_with_the_callbacks_time_and_a_stable_id(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        shell = build_shell(tmp_path)
+        await shell.deliver("clinic.patients", patient("pt-1"), "pt-1")
+        shell.context.clock.set(CALLBACK_AT + timedelta(hours=5))  # type: ignore[attr-defined]
+        await shell.deliver("afterglow.sms.status", _callback(), "SM-1")
+        return shell.published("afterglow.audit")
+
+    audit = asyncio.run(scenario())
+    assert len(audit) == 1
+    default_catalog().validate("afterglow.audit", audit[0])
+    assert audit[0]["at"] == CALLBACK_AT.isoformat()
+    assert audit[0]["actor"] == "carrier"
+
+
+@pytest.mark.xfail(strict=True, reason="the delivery is saved before the opt-out is published")
+def test_a_carrier_opt_out_that_could_not_be_published_is_published_on_redelivery(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        shell = build_shell(tmp_path)
+        shell.broker.failing.add("afterglow.consent")
+        await shell.deliver("afterglow.sms.status", _callback(), "SM-1")
+        shell.broker.failing.clear()
+        await shell.deliver("afterglow.sms.status", _callback(), "SM-1")  # Kafka redelivers
+        return shell.published("afterglow.consent")
+
+    consent = asyncio.run(scenario())
+    assert [c["action"] for c in consent] == ["opt_out"]
