@@ -321,14 +321,14 @@ class LatencyResult:
 
 def clinical_record(index: int, patient_id: str, now: float) -> tuple[str, dict[str, Any]]:
     at = datetime.fromtimestamp(now, UTC).isoformat()
-    checkin_id = f"{patient_id}:c1"
+    occurrence_id = f"{patient_id}:c1"
     base = {"event_id": f"{patient_id}:e0", "patient_id": patient_id, "at": at}
     if index % 2 == 0:
         kind = "self_harm_item_answered"
-        return kind, base | {"type": kind, "checkin_id": checkin_id, "value": 1 + index % 3}
+        return kind, base | {"type": kind, "occurrence_id": occurrence_id, "value": 1 + index % 3}
     kind = "assessment_completed"
     items = [1, 0, 1, 0, 1, 0, 1, 0, 1]
-    return kind, base | {"type": kind, "checkin_id": checkin_id, "items": items, "total": 5}
+    return kind, base | {"type": kind, "occurrence_id": occurrence_id, "items": items, "total": 5}
 
 
 def inbound_record(member: Member, now: float) -> dict[str, Any]:

@@ -444,7 +444,7 @@ class Stack:
                     break
         return found
 
-    def checkin_ids(self, members: list[Member], suffix: str) -> dict[str, str]:
+    def occurrence_ids(self, members: list[Member], suffix: str) -> dict[str, str]:
         """patient_id -> the check-in id of this round, from the checkin_due signals."""
         wanted = {m.patient_id for m in members}
         found: dict[str, str] = {}
@@ -464,9 +464,9 @@ class Stack:
                         if (
                             data["type"] == "checkin_due"
                             and data["patient_id"] in wanted
-                            and data["checkin_id"].endswith(suffix)
+                            and data["occurrence_id"].endswith(suffix)
                         ):
-                            found[data["patient_id"]] = data["checkin_id"]
+                            found[data["patient_id"]] = data["occurrence_id"]
         finally:
             consumer.close()
         return found
@@ -591,9 +591,9 @@ class Collector:
             return
         seen.assessed_ms, seen.received, seen.received_wall = stamp, now, wall
         seen.web_stamp = datetime.fromisoformat(data["at"]).timestamp()
-        patient_id, checkin_id = self.expected[sid]
-        if data["patient_id"] != patient_id or data["checkin_id"] != checkin_id:
-            seen.problem = f"wrong patient or check-in: {data['checkin_id']}"
+        patient_id, occurrence_id = self.expected[sid]
+        if data["patient_id"] != patient_id or data["occurrence_id"] != occurrence_id:
+            seen.problem = f"wrong patient or check-in: {data['occurrence_id']}"
         self.assessed += 1
         self.last_event = now
 
@@ -878,7 +878,7 @@ def open_round(stack: Stack, members: list[Member], number: int, day: int) -> di
             at -= timedelta(hours=6)
     stack.last_tick = due
     seconds = stack.open_checkins(ticks, number * len(members))
-    checkins = stack.checkin_ids(members, f":d{day:03d}")
+    checkins = stack.occurrence_ids(members, f":d{day:03d}")
     log(
         f"  round {number} (D+{day}): {len(checkins):,} check-ins open and first texts out "
         f"{seconds:.1f} s after the ticks"

@@ -45,7 +45,6 @@ def checkin(step: str, at: str, **extra: Any) -> dict[str, Any]:
         "type": step,
         "patient_id": "pt-1",
         "clinic_id": "clinic-a",
-        "checkin_id": "pt-1:occ-1",
         "occurrence_id": "occ-1",
         "kind": "followup",
         "planned_at": "2026-01-17T15:00:00+00:00",
@@ -141,9 +140,9 @@ def test_infusion() -> None:
 @pytest.mark.parametrize(
     ("step", "extra", "expected"),
     [
-        ("checkin_due", {}, "check-in due: followup pt-1:occ-1, planned 2026-01-17T15:00:00+00:00"),
-        ("checkin_reminder", {"number": 2}, "check-in reminder 2: followup pt-1:occ-1"),
-        ("checkin_expired", {}, "check-in expired: followup pt-1:occ-1"),
+        ("checkin_due", {}, "check-in due: followup occ-1, planned 2026-01-17T15:00:00+00:00"),
+        ("checkin_reminder", {"number": 2}, "check-in reminder 2: followup occ-1"),
+        ("checkin_expired", {}, "check-in expired: followup occ-1"),
     ],
 )
 def test_checkin_steps(step: str, extra: dict[str, Any], expected: str) -> None:
@@ -160,7 +159,7 @@ def test_assessment_completed_shows_items_total_and_severity() -> None:
             "sm-1:e0",
             "assessment_completed",
             "2026-01-17T15:05:00+00:00",
-            checkin_id="pt-1:occ-1",
+            occurrence_id="occ-1",
             items=[1, 2, 2, 1, 0, 0, 1, 0, 0],
             total=7,
             severity="mild",
@@ -169,7 +168,7 @@ def test_assessment_completed_shows_items_total_and_severity() -> None:
     assert entry.actor == "patient"
     assert entry.kind == "assessment_completed"
     assert entry.summary == (
-        "PHQ-9 completed: total 7 (mild), items 1 2 2 1 0 0 1 0 0 (check-in pt-1:occ-1)"
+        "PHQ-9 completed: total 7 (mild), items 1 2 2 1 0 0 1 0 0 (check-in occ-1)"
     )
 
 
@@ -177,7 +176,7 @@ def test_assessment_completed_shows_items_total_and_severity() -> None:
     ("kind", "extra", "expected"),
     [
         ("self_harm_item_answered", {"value": 2}, "PHQ-9 item 9 (self-harm) answered 2"),
-        ("crisis_text_received", {"checkin_id": None}, "crisis text received"),
+        ("crisis_text_received", {"occurrence_id": None}, "crisis text received"),
         ("difficulty_answered", {"value": 1}, "difficulty answered 1"),
         (
             "checkin_incomplete",

@@ -9,7 +9,9 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from afterglow.broker.topics import (
+from afterglow.broker.topics import Mismatch, ensure_topics
+from afterglow.config import Settings
+from afterglow.topics import (
     ALERT_ACTIONS,
     ALERT_NOTIFICATIONS,
     ALERTS,
@@ -30,10 +32,7 @@ from afterglow.broker.topics import (
     SMS_PATIENT_INBOUND,
     SMS_STATUS,
     TICKS,
-    Mismatch,
-    ensure_topics,
 )
-from afterglow.config import Settings
 
 pytestmark = pytest.mark.kafka
 

@@ -83,17 +83,17 @@ class Patient:
         when: datetime,
         total: int,
         item9: int = 0,
-        checkin_id: str | None = None,
+        occurrence_id: str | None = None,
         difficulty: int | None = None,
     ) -> list[AlertDecision]:
         return self.feed(
             AssessmentCompleted(
-                self.patient_id, when, items_for(total, item9), difficulty, checkin_id
+                self.patient_id, when, items_for(total, item9), difficulty, occurrence_id
             )
         )
 
-    def answer_item9(self, when: datetime, value: int, checkin_id: str) -> list[AlertDecision]:
-        return self.feed(SelfHarmItemAnswered(self.patient_id, when, value, checkin_id))
+    def answer_item9(self, when: datetime, value: int, occurrence_id: str) -> list[AlertDecision]:
+        return self.feed(SelfHarmItemAnswered(self.patient_id, when, value, occurrence_id))
 
     def crisis_text(self, when: datetime) -> list[AlertDecision]:
         return self.feed(CrisisTextReceived(self.patient_id, when))

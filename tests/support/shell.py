@@ -2,8 +2,8 @@
 recording publisher whose deliveries complete after seeded random delays.
 
 `Shell` builds the same components as `afterglow worker` and runs each input record through
-the same guarded handler an agent runs, so interleavings that Kafka makes rare (an ACK while
-an escalation tick awaits its page) can be forced and repeated.
+the same `WorkerContext.handle_record` an agent runs, so interleavings that Kafka makes rare
+(an ACK while an escalation tick awaits its page) can be forced and repeated.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ from afterglow.config import Settings
 from afterglow.registry.clinics import load_clinics
 from afterglow.sms.simulator import SimulatorGateway
 from afterglow.validation import default_catalog
-from afterglow.worker.app import WorkerContext
+from afterglow.worker.components import Components, build_components
+from afterglow.worker.context import WorkerContext
 from afterglow.worker.metrics import WorkerMetrics
+from afterglow.worker.runtime import RecordHandler, Topic
+from afterglow.worker.unit_of_work import StateTable
 
 PARTITIONS = 4
 
@@ -114,75 +117,42 @@ class RecordingTopic:
         return await self.broker.send(self.name, key, value, partition)
 
 
-class MemoryTable(dict[bytes, Any]):
-    """A Faust table's mapping interface, in memory; changelog sends go to the broker."""
-
-    def __init__(self, broker: Broker, name: str) -> None:
-        super().__init__()
-        self.broker = broker
-        self.name = name
-
-    @property
-    def data(self) -> MemoryTable:
-        return self
-
-    def partition_for_key(self, key: bytes) -> int:
-        return partition_of(key)
-
-    def send_changelog(self, partition: int, key: bytes, value: Any) -> Awaitable[None]:
-        return asyncio.ensure_future(
-            self.broker.send(f"{self.name}-changelog", key, orjson.dumps(value), partition)
-        )
-
-
-class FakeApp:
-    """The part of `faust.App` the worker's components use."""
+class MemoryRuntime:
+    """The worker's runtime in memory: dict tables whose durable writes go to the broker's
+    log, recording topics, and agents kept by topic to be called one record at a time."""
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self.tables: dict[str, MemoryTable] = {}
-        self.topics: dict[str, RecordingTopic] = {}
-        self.agents: dict[str, Callable[[Any], Awaitable[None]]] = {}
+        self.tables: dict[str, StateTable] = {}
+        self.agents: dict[str, RecordHandler] = {}
 
-    def Table(self, name: str, **_: Any) -> MemoryTable:
-        table = self.tables[name] = MemoryTable(self.broker, name)
+    def table(self, name: str, help: str) -> StateTable:
+        store: dict[bytes, Any] = {}
+
+        async def durable_write(key: bytes, value: Any) -> None:
+            store[key] = value
+            changelog = f"{name}-changelog"
+            await (await self.broker.send(changelog, key, orjson.dumps(value), partition_of(key)))
+
+        table = self.tables[name] = StateTable(name, store, durable_write)
         return table
 
-    def topic(self, name: str, **_: Any) -> RecordingTopic:
-        return self.topics.setdefault(name, RecordingTopic(self.broker, name))
+    def topic(self, physical_name: str) -> Topic:
+        return RecordingTopic(self.broker, physical_name)
 
-    def agent(self, topic: RecordingTopic, name: str) -> Callable[[Any], Any]:
-        def register(process: Callable[[Any], Awaitable[None]]) -> Any:
-            self.agents[topic.name] = process
-            return process
-
-        return register
-
-    def _decorator(self, *_: Any, **__: Any) -> Callable[[Any], Any]:
-        return lambda function: function
-
-    timer = page = table_route = _decorator
-
-
-class _OneEvent:
-    """A stream of one event, for an agent's `async for event in stream.events()`."""
-
-    def __init__(self, event: Event) -> None:
-        self._event = event
-
-    async def events(self) -> Any:
-        yield self._event
+    def agent(self, physical_topic: str, name: str, handle: RecordHandler) -> None:
+        self.agents[physical_topic] = handle
 
 
 @dataclass
 class Shell:
-    """The worker's components on a `FakeApp`; `deliver` runs one record through its agent."""
+    """The worker's components in memory; `deliver` runs one record through its agent."""
 
     settings: Settings
     context: WorkerContext
-    app: FakeApp
+    runtime: MemoryRuntime
     broker: Broker
-    components: dict[str, Any] = field(default_factory=dict)
+    components: Components
     _offsets: dict[str, int] = field(default_factory=dict)
     _cursor: int = 0
 
@@ -199,7 +169,7 @@ class Shell:
         self._offsets[topic] = offset + 1
         where = partition_of(raw_key) if partition is None else partition
         event = Event(raw_key, raw, Message(topic, where, offset))
-        await self.app.agents[topic](_OneEvent(event))
+        await self.runtime.agents[topic](event)
 
     async def tick(self, now: datetime) -> None:
         """A clock tick on every partition, as the leader's timer sends them."""
@@ -214,7 +184,7 @@ class Shell:
         while self._cursor < len(self.broker.log):
             record = self.broker.log[self._cursor]
             self._cursor += 1
-            if record.topic in self.app.agents:
+            if record.topic in self.runtime.agents:
                 await self.deliver(record.topic, record.value, record.key, record.partition)
                 handled += 1
                 if handled > limit:
@@ -231,28 +201,14 @@ class Shell:
     def records(self, topic: str) -> Iterator[Published]:
         return (p for p in self.broker.log if p.topic == topic)
 
-    def table(self, name: str) -> MemoryTable:
-        return self.app.tables[name]
+    def table(self, name: str) -> StateTable:
+        return self.runtime.tables[name]
 
 
 def build_shell(
     data_dir: Path, clinics_file: Path | None = None, clock: Clock | None = None, seed: int = 0
 ) -> Shell:
     """The worker's components, wired as `create_app` wires them, on in-memory tables."""
-    from afterglow.worker.alert_agents import register_alerting
-    from afterglow.worker.alert_desk import AlertDesk
-    from afterglow.worker.api import register_api
-    from afterglow.worker.conversation import Conversations
-    from afterglow.worker.intake_agents import register_intake
-    from afterglow.worker.monitor import Monitor
-    from afterglow.worker.notifier import Notifier
-    from afterglow.worker.scheduler import Scheduler
-    from afterglow.worker.scheduler_agents import register_scheduler
-    from afterglow.worker.sms_agents import register_sms
-    from afterglow.worker.sms_routing import SmsRouter
-    from afterglow.worker.sms_sender import SmsSender
-    from afterglow.worker.sms_status import DeliveryTracker
-
     extra: dict[str, Any] = {} if clinics_file is None else {"clinics_file": clinics_file}
     settings = Settings(
         data_dir=data_dir,
@@ -265,38 +221,17 @@ def build_shell(
         **extra,
     )
     broker = Broker(Delays(seed))
-    app = FakeApp(broker)
+    runtime = MemoryRuntime(broker)
     context = WorkerContext(
-        app=app,  # type: ignore[arg-type]
         settings=settings,
         catalog=default_catalog(),
         metrics=WorkerMetrics(),
         clock=clock or _TickClock(),
-        deadletter_topic=None,
+        runtime=runtime,
     )
-    context.deadletter_topic = context.raw_topic("deadletter")
-    context.clinical_topic = context.raw_topic("afterglow.clinical-events")
-    context.clinicians = app.Table("clinicians")
-    context.patients = app.Table("patients")
-    context.infusions = app.Table("infusions")
     clinics = load_clinics(settings.clinics_file)
-    scheduler = Scheduler(context, clinics)
-    router = SmsRouter(context, clinics)
-    desk = AlertDesk(context, clinics, scheduler.now_for)
-    notifier = Notifier(context, clinics)
-    deliveries = DeliveryTracker(context)
-    sender = SmsSender(context, SimulatorGateway(settings, context.clock), deliveries)
-    register_intake(context, scheduler, router)
-    register_scheduler(context, scheduler, desk, notifier)
-    register_alerting(context, Monitor(context, desk, scheduler, clinics), desk, notifier)
-    conversations = Conversations(context, scheduler, clinics)
-    register_sms(context, router, conversations, sender, deliveries)
-    register_api(context, scheduler, desk)
-    shell = Shell(settings, context, app, broker)
-    shell.components.update(
-        scheduler=scheduler, desk=desk, notifier=notifier, conversations=conversations
-    )
-    return shell
+    components = build_components(context, clinics, SimulatorGateway(settings, context.clock))
+    return Shell(settings, context, runtime, broker, components)
 
 
 class _TickClock:

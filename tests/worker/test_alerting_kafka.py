@@ -170,7 +170,7 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
                 "pt-1",
                 RAISED_AT,
                 value=2,
-                checkin_id="c-1",
+                occurrence_id="c-1",
             )
             page = wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 1), 60, "the primary page")
             assert "P1" in page[0]
@@ -219,7 +219,7 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
                 "pt-2",
                 p2_at,
                 items=[3, 3, 3, 3, 3, 3, 2, 2, 0],
-                checkin_id="c-2",
+                occurrence_id="c-2",
             )
             wait_for(lambda: _texts_to(worker, PRIMARY_PHONE, 3), 60, "the P2 page")
             _tick(worker, p2_at + timedelta(hours=3, minutes=59))
@@ -234,7 +234,7 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
                 "pt-1",
                 RAISED_AT,
                 value=2,
-                checkin_id="c-1",
+                occurrence_id="c-1",
             )
             # Two missed check-ins in a row for pt-3: a P3, never paged, in the daily digest
             # (09:00 New York time in deploy/clinics.toml, already past on this day).
@@ -247,7 +247,7 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
                     "checkin_expired",
                     "pt-3",
                     quiet,
-                    checkin_id=f"c{number}",
+                    occurrence_id=f"c{number}",
                 )
             wait_for(
                 lambda: [a for a in worker.records("alerts") if a["kind"] == "disengaged"],

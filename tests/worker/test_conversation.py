@@ -56,11 +56,7 @@ def _statuses(shell: Shell, patient_id: str) -> list[str]:
 
 
 PATIENT_IDS = [
-    pytest.param(
-        "clinic-a:42",
-        marks=pytest.mark.xfail(strict=True, reason="the check-in id is split on its first colon"),
-        id="colon",
-    ),
+    pytest.param("clinic-a:42", id="colon"),
     pytest.param("clinic-a/42", id="slash"),
     pytest.param("Ana María 42", id="space-and-accent"),
     pytest.param("患者-42", id="non-latin"),
@@ -85,7 +81,6 @@ def test_an_answered_checkin_is_completed_and_never_expires_whatever_the_patient
     asyncio.run(scenario())
 
 
-@pytest.mark.xfail(strict=True, reason="the shell publishes checkin_expired whatever expire() did")
 def test_an_expiry_signal_that_crosses_the_last_reply_is_not_a_missed_checkin(
     tmp_path: Path,
 ) -> None:

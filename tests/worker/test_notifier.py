@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.support.records import clinician
 from tests.support.shell import Shell, build_shell, run_together
 
@@ -35,7 +33,6 @@ def _digested(shell: Shell) -> list[str]:
     return [a["alert_id"] for a in shell.published("afterglow.audit") if a["action"] == "digested"]
 
 
-@pytest.mark.xfail(strict=True, reason="the digest tick saves the entry it read before")
 def test_a_p3_item_that_arrives_while_the_digest_is_sent_reaches_the_next_digest(
     tmp_path: Path,
 ) -> None:

@@ -371,5 +371,7 @@ def test_sigkill_during_dispatch_loses_and_repeats_no_checkin(worker: WorkerUnde
     print(f"{redelivered} records redelivered with the same event id after the crash")
     # Every due check-in was dispatched, under exactly one identity each.
     assert set(ids) == expected
-    by_checkin = Counter(r["checkin_id"] for r in {r["event_id"]: r for r in starts}.values())
+    by_checkin = Counter(
+        (r["patient_id"], r["occurrence_id"]) for r in {r["event_id"]: r for r in starts}.values()
+    )
     assert max(by_checkin.values()) == 1

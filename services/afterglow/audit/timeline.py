@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from afterglow.broker.topics import (
+from afterglow.topics import (
     ALERTS,
     AUDIT,
     CHECKINS,
@@ -316,7 +316,7 @@ def _checkin_entry(record: SourceRecord, value: Mapping[str, Any]) -> TimelineEn
         return _make(record, at, _generic(kind or "check-in record", value), "system", kind)
     if kind == "checkin_reminder" and value.get("number"):
         step += f" {_text(value['number'])}"
-    details = [f"{_text(value.get('kind') or 'check-in')} {_text(value.get('checkin_id'))}"]
+    details = [f"{_text(value.get('kind') or 'check-in')} {_text(value.get('occurrence_id'))}"]
     if value.get("planned_at"):
         details.append(f"planned {_text(value['planned_at'])}")
     return _make(record, at, f"{step}: {', '.join(details)}", "system", kind)
@@ -327,7 +327,7 @@ def _clinical_entry(record: SourceRecord, value: Mapping[str, Any]) -> TimelineE
     at = _time(record, ("at",))
     actor = "patient" if kind in _PATIENT_ANSWERS else _optional_text(value.get("actor"))
     instrument = _text(value.get("instrument") or "PHQ-9")
-    checkin = f" (check-in {_text(value['checkin_id'])})" if value.get("checkin_id") else ""
+    checkin = f" (check-in {_text(value['occurrence_id'])})" if value.get("occurrence_id") else ""
     if kind == "assessment_completed":
         summary = f"{instrument} completed: total {_text(value.get('total'))}"
         if value.get("severity"):
@@ -426,6 +426,8 @@ def _audit_entry(record: SourceRecord, value: Mapping[str, Any]) -> TimelineEntr
         "resolved": f"resolved {alert}",
         "digested": f"put {alert} in the digest{to}",
         "ack_rejected": f"acknowledgment of {alert} rejected",
+        "sms_opted_out": f"carrier reported an opt-out (code {_text(value.get('code'))})",
+        "sms_bad_number": f"carrier reported a bad number (code {_text(value.get('code'))})",
     }[action]
     if value.get("via"):
         phrase += f" via {_text(value['via'])}"
@@ -446,6 +448,8 @@ _AUDIT_ACTIONS = frozenset(
         "resolved",
         "digested",
         "ack_rejected",
+        "sms_opted_out",
+        "sms_bad_number",
     }
 )
 

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import orjson
 
-from afterglow.core.events import (
-    AlertResolved,
-    AssessmentCompleted,
-    CheckinExpired,
-    ClinicalEvent,
-    InfusionCompleted,
-    OptedOut,
-    PatientEnrolled,
-)
+from afterglow.core.clinical_records import decode
+from afterglow.core.events import ClinicalEvent
 from afterglow.validation import (
     CompiledValidator,
     InvalidEvent,
@@ -42,18 +34,16 @@ class HistoryLine(NamedTuple):
     event: ClinicalEvent
 
 
-_Builder = Callable[[Mapping[str, Any], str, datetime], ClinicalEvent]
-
-_BUILDERS: dict[str, _Builder] = {
-    "patient_enrolled": lambda d, p, at: PatientEnrolled(p, at, d.get("baseline_phq9")),
-    "infusion_completed": lambda d, p, at: InfusionCompleted(p, at),
-    "assessment_completed": lambda d, p, at: AssessmentCompleted(
-        p, at, tuple(map(int, d["items"])), d.get("difficulty")
-    ),
-    "checkin_expired": lambda d, p, at: CheckinExpired(p, at),
-    "opted_out": lambda d, p, at: OptedOut(p, at),
-    "alert_resolved": lambda d, p, at: AlertResolved(p, at, d["kind"]),
-}
+# The event types a history may hold (contract §1), each with its schema under
+# schemas/history/.
+HISTORY_TYPES = (
+    "patient_enrolled",
+    "infusion_completed",
+    "assessment_completed",
+    "checkin_expired",
+    "opted_out",
+    "alert_resolved",
+)
 
 
 class HistoryReader:
@@ -62,7 +52,7 @@ class HistoryReader:
     def __init__(self, catalog: SchemaCatalog | None = None) -> None:
         catalog = catalog or default_catalog()
         self._validators: dict[str, CompiledValidator] = {
-            event_type: catalog.validator(f"history/{event_type}") for event_type in _BUILDERS
+            event_type: catalog.validator(f"history/{event_type}") for event_type in HISTORY_TYPES
         }
 
     def read(self, lines: Iterable[str]) -> Iterator[HistoryLine]:
@@ -93,4 +83,6 @@ class HistoryReader:
             at = parse_instant(at_text)
         except InvalidEvent as error:
             raise HistoryError(number, f"{event_type}: {error}") from None
-        return at_text, _BUILDERS[event_type](data, data["patient_id"], at)
+        event = decode(data, at)
+        assert event is not None  # every history type is a clinical event
+        return at_text, event

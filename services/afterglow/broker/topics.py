@@ -1,9 +1,5 @@
-"""The topic catalog: every topic Afterglow owns outside Faust, created with its configuration.
-
-Faust creates only its own internal topics and never alters existing ones, so partitions,
-compaction and retention of the contract topics (contract.md §2) are set here, once, by
-``afterglow topics``. Changing partitions later breaks key-to-partition routing and table
-co-partitioning, so drift is reported, never "fixed" behind the operator's back.
+"""Applying the topic catalog (`afterglow.topics`) to a broker: create what is missing,
+report what differs. Partitions and configs are never changed behind the operator's back.
 """
 
 from __future__ import annotations
@@ -17,203 +13,9 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from afterglow.config import Settings
+from afterglow.topics import CATALOG, TopicSpec, compacted_spec
 
-_DAY_MS = 24 * 60 * 60 * 1000
 _ADMIN_TIMEOUT_MS = 10_000
-
-PATIENTS = "clinic.patients"
-CLINICIANS = "clinic.clinicians"
-INFUSIONS_COMPLETED = "clinic.infusions.completed"
-ALERTS = "alerts"
-DEADLETTER = "deadletter"
-AUDIT = "afterglow.audit"
-TICKS = "afterglow.ticks"
-CHECKINS = "afterglow.checkins"
-CONSENT = "afterglow.consent"
-SMS_INBOUND = "afterglow.sms.inbound"
-SMS_STATUS = "afterglow.sms.status"
-SMS_PATIENT_INBOUND = "afterglow.sms.patient-inbound"
-SMS_OUTBOUND = "afterglow.sms.outbound"
-SMS_OUTBOUND_URGENT = "afterglow.sms.outbound-urgent"
-PHONE_DIRECTORY = "afterglow.phone-directory"
-CLINICAL_EVENTS = "afterglow.clinical-events"
-ALERT_ACTIONS = "afterglow.alert-actions"
-ALERT_NOTIFICATIONS = "afterglow.alert-notifications"
-SMS_CLINICIAN_INBOUND = "afterglow.sms.clinician-inbound"
-
-_COMPACTED = {"cleanup.policy": "compact"}
-
-
-def _retention_days(days: int) -> dict[str, str]:
-    return {"cleanup.policy": "delete", "retention.ms": str(days * _DAY_MS)}
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    """One topic: ``name`` is the contract name; the physical name is ``Settings.topic(name)``."""
-
-    name: str
-    partitions: int | None  # None: Settings.topic_partitions (the same for every topic today)
-    config: dict[str, str] = field(hash=False)
-    key: str
-    doc: str
-
-    def physical_name(self, settings: Settings) -> str:
-        return settings.topic(self.name)
-
-    def partitions_for(self, settings: Settings) -> int:
-        return self.partitions if self.partitions is not None else settings.topic_partitions
-
-
-CATALOG: tuple[TopicSpec, ...] = (
-    TopicSpec(
-        PATIENTS,
-        None,
-        dict(_COMPACTED),
-        key="patient_id",
-        doc="Current record per patient (contact, timezone, consent, clinician); latest wins.",
-    ),
-    TopicSpec(
-        CLINICIANS,
-        None,
-        dict(_COMPACTED),
-        key="clinician_id",
-        doc="Current record per clinician, including the backup who covers alerts.",
-    ),
-    TopicSpec(
-        INFUSIONS_COMPLETED,
-        None,
-        _retention_days(30),
-        key="patient_id",
-        doc="Completed infusions that start a follow-up plan; kept long enough to replay.",
-    ),
-    TopicSpec(
-        ALERTS,
-        None,
-        _retention_days(365),
-        key="patient_id",
-        doc="Clinician alerts and their status changes; a year covers burden reporting.",
-    ),
-    TopicSpec(
-        DEADLETTER,
-        None,
-        _retention_days(30),
-        key="none (dead letters carry no key)",
-        doc="Inputs that failed validation or handling, with the reason, for a human to fix.",
-    ),
-    TopicSpec(
-        TICKS,
-        None,
-        _retention_days(1),
-        key="none (sent to each partition explicitly)",
-        doc="Clock ticks: the leader sends `now` to every partition; due check-ins follow.",
-    ),
-    TopicSpec(
-        CHECKINS,
-        None,
-        _retention_days(30),
-        key="patient_id",
-        doc="Check-in steps from the scheduler: due, reminder 1 and 2, expired.",
-    ),
-    TopicSpec(
-        CONSENT,
-        None,
-        _retention_days(365),
-        key="patient_id",
-        doc="Patient opt-out / opt-in (STOP, START) as they happen; the registry follows it.",
-    ),
-    TopicSpec(
-        SMS_INBOUND,
-        None,
-        _retention_days(30),
-        key="sender phone (E.164)",
-        doc="Texts received (Twilio webhook or simulator), as received; holds PHI.",
-    ),
-    TopicSpec(
-        SMS_STATUS,
-        None,
-        _retention_days(30),
-        key="MessageSid",
-        doc="Delivery status callbacks; out of order and repeated, applied forward only.",
-    ),
-    TopicSpec(
-        SMS_PATIENT_INBOUND,
-        None,
-        _retention_days(30),
-        key="patient_id",
-        doc="Inbound texts routed to the patient's partition for the conversation.",
-    ),
-    TopicSpec(
-        SMS_OUTBOUND,
-        None,
-        _retention_days(30),
-        key="patient_id",
-        doc="Texts to send, each with a deterministic send key; the sender dedupes.",
-    ),
-    TopicSpec(
-        SMS_OUTBOUND_URGENT,
-        None,
-        _retention_days(30),
-        key="patient_id, or recipient for clinician pages",
-        doc="Crisis replies and P1 pages: the same records as sms.outbound, on a lane of "
-        "their own so that they never wait behind routine check-in texts.",
-    ),
-    TopicSpec(
-        PHONE_DIRECTORY,
-        None,
-        dict(_COMPACTED),
-        key="phone (E.164)",
-        doc="Who owns a phone number (patient or clinician), for routing inbound texts.",
-    ),
-    TopicSpec(
-        CLINICAL_EVENTS,
-        None,
-        _retention_days(2557),
-        key="patient_id",
-        doc="The rule engine's input, in arrival order per patient: answers and assessments "
-        "from conversations, enrollments and infusions from intake, expiries, opt-outs and "
-        "alert resolutions.",
-    ),
-    TopicSpec(
-        ALERT_ACTIONS,
-        None,
-        _retention_days(30),
-        key="patient_id",
-        doc="Clinician actions on an alert (acknowledge, resolve) from SMS, dashboard or CLI.",
-    ),
-    TopicSpec(
-        ALERT_NOTIFICATIONS,
-        None,
-        _retention_days(30),
-        key="recipient (clinician_id or director:<clinic_id>)",
-        doc="Pages, digest items and acknowledgment answers for one recipient's partition.",
-    ),
-    TopicSpec(
-        SMS_CLINICIAN_INBOUND,
-        None,
-        _retention_days(30),
-        key="recipient (clinician_id or director:<clinic_id>)",
-        doc="Texts from clinicians (ACK codes), routed to the recipient's partition.",
-    ),
-    TopicSpec(
-        AUDIT,
-        None,
-        # 2557 days = 7 calendar years including leap days: outlasts the six-year retention
-        # HIPAA sets for compliance documentation, yet still expires (-1 would keep PHI
-        # references forever and grow without bound).
-        _retention_days(7 * 365 + 2),
-        key="id of the entity the entry is about (patient_id, clinician_id, ...)",
-        doc="Internal audit trail of who saw or changed what; append-only.",
-    ),
-)
-
-
-def topic_spec(name: str) -> TopicSpec:
-    """The catalog entry for a contract name (KeyError for a name not in the catalog)."""
-    for spec in CATALOG:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)
 
 
 class TopicError(RuntimeError):
@@ -387,10 +189,7 @@ def ensure_changelog_topics(settings: Settings, changelog_topics: Iterable[str])
     half-created changelog and fail the first write with PartitionsMismatch. Created here,
     they have the catalog's partition count and compaction and all their leaders.
     """
-    specs = {
-        name: TopicSpec(name, None, dict(_COMPACTED), key="table key", doc="Faust changelog")
-        for name in changelog_topics
-    }
+    specs = {name: compacted_spec(name) for name in changelog_topics}
     admin = connect_admin(settings)
     try:
         existing = set(admin.list_topics())

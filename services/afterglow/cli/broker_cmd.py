@@ -8,8 +8,9 @@ import typer
 from kafka.errors import KafkaError
 
 from afterglow.broker.launcher import BrokerError, LocalBroker
-from afterglow.broker.topics import TopicError, ensure_topics, topic_spec
+from afterglow.broker.topics import TopicError, ensure_topics
 from afterglow.config import Settings, get_settings
+from afterglow.topics import topic_spec
 
 _DAY_MS = 86_400_000
 

@@ -76,6 +76,7 @@ def enroll(
     from kafka.errors import KafkaError
 
     from afterglow.intake.records import parse_patient
+    from afterglow.topics import PATIENTS
     from afterglow.validation import InvalidEvent, default_catalog
 
     settings = get_settings()
@@ -98,7 +99,7 @@ def enroll(
     try:
         producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
         try:
-            producer.send(settings.topic("clinic.patients"), key=patient_id.encode(), value=value)
+            producer.send(settings.topic(PATIENTS), key=patient_id.encode(), value=value)
             producer.flush(timeout=30)
         finally:
             producer.close()

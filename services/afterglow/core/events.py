@@ -36,13 +36,13 @@ class InfusionCompleted:
 
 @dataclass(slots=True)
 class AssessmentCompleted:
-    """A PHQ-9 with items 1-9 answered (0-3 each). `checkin_id` links it to a partial answer."""
+    """A PHQ-9 with items 1-9 answered (0-3 each). `occurrence_id` links it to a partial answer."""
 
     patient_id: str
     at: datetime
     items: tuple[int, ...]
     difficulty: int | None = None
-    checkin_id: str | None = None
+    occurrence_id: str | None = None
 
     @property
     def total(self) -> int:
@@ -56,7 +56,7 @@ class SelfHarmItemAnswered:
     patient_id: str
     at: datetime
     value: int
-    checkin_id: str
+    occurrence_id: str
 
 
 @dataclass(slots=True)
@@ -69,8 +69,13 @@ class CrisisTextReceived:
 
 @dataclass(slots=True)
 class CheckinExpired:
+    """A check-in closed unanswered. From a conversation it names the check-in and keeps
+    the items a partial questionnaire had; the backtest's history has neither."""
+
     patient_id: str
     at: datetime
+    occurrence_id: str | None = None
+    items: tuple[int | None, ...] | None = None
 
 
 @dataclass(slots=True)

@@ -8,11 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from afterglow.topics import CLINICIANS, INFUSIONS_COMPLETED, PATIENTS, topic_spec
 from afterglow.validation import InvalidEvent, SchemaCatalog, parse_instant
-
-PATIENTS_SCHEMA = "clinic.patients"
-CLINICIANS_SCHEMA = "clinic.clinicians"
-INFUSIONS_SCHEMA = "clinic.infusions.completed"
 
 
 def decode_json_object(value: bytes | None) -> dict[str, Any]:
@@ -59,7 +56,7 @@ class InfusionRecord:
 def parse_infusion(
     catalog: SchemaCatalog, key: bytes | None, value: bytes | None
 ) -> InfusionRecord:
-    data = catalog.validate(INFUSIONS_SCHEMA, decode_json_object(value))
+    data = catalog.validate(topic_spec(INFUSIONS_COMPLETED).schema, decode_json_object(value))
     require_key(key, data["patient_id"], "patient_id")
     return InfusionRecord(
         event_id=data["event_id"],
@@ -71,7 +68,7 @@ def parse_infusion(
 
 def parse_patient(catalog: SchemaCatalog, key: bytes | None, value: bytes | None) -> dict[str, Any]:
     """A validated registration, as stored in the patients table."""
-    data = catalog.validate(PATIENTS_SCHEMA, decode_json_object(value))
+    data = catalog.validate(topic_spec(PATIENTS).schema, decode_json_object(value))
     require_key(key, data["patient_id"], "patient_id")
     check_timezone(data["timezone"])
     return dict(data)
@@ -80,6 +77,6 @@ def parse_patient(catalog: SchemaCatalog, key: bytes | None, value: bytes | None
 def parse_clinician(
     catalog: SchemaCatalog, key: bytes | None, value: bytes | None
 ) -> dict[str, Any]:
-    data = catalog.validate(CLINICIANS_SCHEMA, decode_json_object(value))
+    data = catalog.validate(topic_spec(CLINICIANS).schema, decode_json_object(value))
     require_key(key, data["clinician_id"], "clinician_id")
     return dict(data)

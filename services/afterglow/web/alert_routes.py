@@ -15,9 +15,8 @@ from aiohttp import web
 from afterglow.config import Settings
 from afterglow.core.alerting import parse_outcome
 from afterglow.security.operator_token import authorized, ensure_operator_token
+from afterglow.topics import ALERT_ACTIONS
 from afterglow.web.twilio_webhooks import Publish
-
-_ACTIONS_TOPIC = "afterglow.alert-actions"
 
 
 def register_alert_routes(app: web.Application, settings: Settings, publish: Publish) -> None:
@@ -50,7 +49,7 @@ def register_alert_routes(app: web.Application, settings: Settings, publish: Pub
                 record["outcome"] = parse_outcome(str(body.get("outcome", ""))).value
             except ValueError as error:
                 return web.json_response({"error": str(error)}, status=400)
-        await publish(_ACTIONS_TOPIC, record)
+        await publish(ALERT_ACTIONS, record)
         return web.json_response({"accepted": record}, status=202)
 
     app.router.add_post(r"/api/alerts/{alert_id}/{action:acknowledge|resolve}", act)

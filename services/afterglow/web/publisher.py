@@ -8,14 +8,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from afterglow.config import Settings
-
-# The key of each topic the web process writes to (contract: texts keyed by sender phone,
-# status callbacks by MessageSid).
-_KEY_FIELD = {
-    "afterglow.sms.inbound": "from",
-    "afterglow.sms.status": "message_sid",
-    "afterglow.alert-actions": "patient_id",
-}
+from afterglow.topics import topic_spec
 
 
 class KafkaPublisher:
@@ -38,7 +31,7 @@ class KafkaPublisher:
     async def __call__(self, topic: str, record: dict[str, Any]) -> None:
         """Returns once Kafka has the record (the webhook answers only then)."""
         assert self._producer is not None, "publisher not started"
-        key_field = _KEY_FIELD.get(topic)
+        key_field = topic_spec(topic).key_field_of(record)
         key = str(record[key_field]).encode() if key_field else None
         await self._producer.send_and_wait(
             self._settings.topic(topic), value=orjson.dumps(record), key=key

@@ -34,6 +34,7 @@ from afterglow.clock import Clock, SystemClock
 from afterglow.config import Settings
 from afterglow.sms.simulator import is_e164
 from afterglow.sms.twilio_gateway import STATUS_CALLBACK_PATH
+from afterglow.topics import SMS_INBOUND, SMS_STATUS
 from afterglow.web.signatures import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -45,8 +46,8 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 
-INBOUND_TOPIC = "afterglow.sms.inbound"
-STATUS_TOPIC = "afterglow.sms.status"
+INBOUND_TOPIC = SMS_INBOUND
+STATUS_TOPIC = SMS_STATUS
 INBOUND_PATH = "/twilio/sms"
 STATUS_PATH = STATUS_CALLBACK_PATH  # the URL TwilioGateway sends as StatusCallback
 

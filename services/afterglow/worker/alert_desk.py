@@ -1,9 +1,8 @@
 """The alert desk: alert records in a table, their life from raised to resolved.
 
-It publishes every state change to `alerts` (contract §2) and `afterglow.audit`, asks the
-notifier (on the recipient's partition) to page, and escalates on ticks. Everything it
-publishes has a deterministic id, and it publishes before it saves: a replay after a crash
-repeats the same records, which their readers recognise, and never skips one.
+It publishes every state change to `alerts` (the contract topic) and `afterglow.audit`, asks
+the notifier (on the recipient's partition) to page, and escalates on ticks. Everything it
+publishes has a deterministic id. Who is paged is decided in `core/alerting/routing.py`.
 """
 
 from __future__ import annotations
@@ -11,41 +10,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import orjson
-
+from afterglow.audit.records import SYSTEM, audit_record
 from afterglow.core.alerting import (
     ActionResult,
     AlertRecord,
     AlertStatus,
     EscalationPolicy,
-    EscalationStep,
+    Notice,
+    NoticeType,
     Outcome,
-    Role,
     acknowledge,
+    escalation_page,
+    first_notice,
     mark_escalated,
     next_escalation_at,
     patient_ref,
     resolve,
 )
 from afterglow.core.rules import AlertAction, AlertDecision
-from afterglow.intake.records import decode_json_object, parse_datetime, require_key
+from afterglow.intake.records import parse_datetime
 from afterglow.registry.clinics import ClinicDirectory
-
-if TYPE_CHECKING:
-    from afterglow.worker.app import WorkerContext
+from afterglow.topics import ALERT_ACTIONS, ALERT_NOTIFICATIONS, ALERTS, AUDIT
+from afterglow.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
-ACTIONS_SCHEMA = "afterglow.alert-actions"
-SYSTEM = "system"
 # Resolved records stay long enough to answer a late ACK ("already closed") and to show the
 # desk's recent history; the alerts topic keeps them for a year.
 _KEEP_RESOLVED = timedelta(days=30)
-# Pages the notifier has not confirmed stay listed in the record (`unconfirmed_pages`,
-# shown by the worker API). They are not re-sent automatically yet: a re-send loop on ticks
-# stalled the restarted worker in tests (see the closing note of stop 7).
 
 
 class AlertDesk:
@@ -55,24 +49,16 @@ class AlertDesk:
         clinics: ClinicDirectory,
         now_for: Callable[[int], datetime],
     ) -> None:
-        app = context.app
         self.context = context
         # The service's time on a partition (the latest tick), shared with the scheduler so
         # that escalation delays run on the same clock as ticks, simulated or real.
         self.now_for = now_for
         self.clinics = clinics
-        self.records = app.Table(
-            "alert-desk", default=None, key_type=bytes, help="patient_id -> alert_id -> record"
-        )
-        self.escalations = app.Table(
+        self.records = context.table("alert-desk", "patient_id -> alert_id -> record")
+        self.escalations = context.table(
             "alert-escalations",
-            default=None,
-            key_type=bytes,
-            help="alert_id -> partition, patient and next escalation time (open P1/P2 only)",
+            "alert_id -> partition, patient and next escalation time (open P1/P2 only)",
         )
-        self.alerts_topic = context.raw_topic("alerts")
-        self.audit_topic = context.raw_topic("afterglow.audit")
-        self.notifications = context.raw_topic("afterglow.alert-notifications")
 
     # -- from the monitor ----------------------------------------------------------------
 
@@ -88,24 +74,21 @@ class AlertDesk:
             return
         now = self.now_for(partition)
         desk = self._load(key)
-        pending: list[Any] = []
         for decision in decisions:
             self.context.metrics.alerts.labels(decision.kind.value, decision.action.value).inc()
             if decision.action is AlertAction.RAISED:
-                pending += await self._raised(partition, key, desk, decision, at_text, now)
+                await self._raised(partition, key, desk, decision, at_text, now)
             elif decision.action is AlertAction.ATTACHED:
                 record = desk.get(decision.alert_id)
                 if record is not None:
                     record.updates += 1
-                    pending.append(await self._audit(record, "updated", SYSTEM, now, "stream"))
+                    await self._audit(record, "updated", SYSTEM, now, "stream")
             elif decision.action is AlertAction.RESOLVED:
                 record = desk.get(decision.alert_id)
                 if record is not None and record.status is not AlertStatus.RESOLVED:
                     # The schema makes every resolution carry its outcome.
                     resolve(record, event.get("actor") or SYSTEM, Outcome(event["outcome"]), now)
-                    pending += await self._resolved(key, record, now, "stream")
-        for future in pending:
-            await future  # delivered before the state that depends on it is saved
+                    await self._resolved(key, record, now, "stream")
         self._save(key, desk, now)
 
     async def _raised(
@@ -116,7 +99,7 @@ class AlertDesk:
         decision: AlertDecision,
         at_text: str,
         now: datetime,
-    ) -> list[Any]:
+    ) -> None:
         registration = self.context.patients.get(key) or {}
         record = desk.get(decision.alert_id)
         if record is None:
@@ -135,29 +118,23 @@ class AlertDesk:
             self.context.metrics.alert_latency.observe(
                 max(0.0, (now - decision.at).total_seconds())
             )
-        sent = [
-            await self._publish_alert(key, record, now, at_text),
-            await self._audit(record, "raised", SYSTEM, now, "stream"),
-        ]
-        clinician = registration.get("clinician_id")
-        if record.priority == "P3":
-            # Nobody assigned: the director's digest lists it rather than nobody's.
-            recipient = clinician or self.clinics.director_key(record.clinic_id)
-            sent.append(await self._notify(recipient, "digest_item", record, now))
-            return sent
-        if clinician:
-            sent.append(await self._page(record, Role.PRIMARY, clinician, 0, now))
+        await self._publish_alert(key, record, now, at_text)
+        await self._audit(record, "raised", SYSTEM, now, "stream")
+        notice = first_notice(
+            record.priority,
+            registration.get("clinician_id"),
+            self.clinics.director_key(record.clinic_id),
+        )
+        if notice.type is NoticeType.DIGEST_ITEM:
+            await self._notify(notice.recipient, "digest_item", record, now)
         else:
-            # Nobody to page first: the director is paged at once rather than after a delay.
-            sent.append(await self._page(record, Role.DIRECTOR, None, 0, now))
-        self._index_escalation(partition, record)
-        return sent
+            await self._page(record, notice, 0, now)
+            self._index_escalation(partition, record)
 
     # -- from clinicians (SMS, dashboard, CLI) ----------------------------------------------
 
     async def handle_action(self, event: Any) -> str:
-        data = self.context.catalog.validate(ACTIONS_SCHEMA, decode_json_object(event.value))
-        require_key(event.key, data["patient_id"], "patient_id")
+        data = self.context.decode(ALERT_ACTIONS, event)
         key: bytes = event.key
         stamped = data["at"] if data["via"] == "stream" else self.context.arrival_time(data["at"])
         at = parse_datetime(stamped, "at")
@@ -175,43 +152,32 @@ class AlertDesk:
         if record is None:
             await self._answer(data, "unknown", None, at)
             return "unknown_alert"
-        pending: list[Any] = []
         if data["type"] == "acknowledge":
             result = acknowledge(record, data["actor"], at)
             if result is ActionResult.APPLIED:
                 self._unindex_escalation(record)
-                pending.append(await self._publish_alert(key, record, at))
-                pending.append(
-                    await self._audit(record, "acknowledged", data["actor"], at, data["via"])
-                )
-                pending += await self._tell_code_holders(key, record, at)
+                await self._publish_alert(key, record, at)
+                await self._audit(record, "acknowledged", data["actor"], at, data["via"])
+                await self._tell_code_holders(key, record, at)
                 self.context.metrics.alert_actions.labels("acknowledged").inc()
         else:
             result = resolve(record, data["actor"], Outcome(data["outcome"]), at)
             if result is ActionResult.APPLIED:
-                # Saved first: the monitor gets the resolution back on another stream and
-                # must find the record resolved, or it would resolve (and audit) it again.
-                # A crash before the publishing below is covered: the replayed action finds
-                # the record closed and publishes the same records again.
-                self._save(key, desk, at)
-                pending += await self._resolved(key, record, at, data["via"])
+                await self._resolved(key, record, at, data["via"])
             if record.status is AlertStatus.RESOLVED and record.resolved_by == data["actor"]:
                 # The rule state learns of it through its own input, like the backtest does
                 # (its event id makes a repeat a no-op there).
-                pending.append(await self.context.publish_clinical(key, _resolution(record)))
-        pending.append(await self._answer(data, result.value, record, at))
-        for future in pending:
-            if future is not None:
-                await future
+                await self.context.publish_clinical(_resolution(record))
+        await self._answer(data, result.value, record, at)
         self._save(key, desk, at)
         return result.value
 
     async def _answer(
         self, data: Mapping[str, Any], result: str, record: AlertRecord | None, at: datetime
-    ) -> Any:
+    ) -> None:
         """Tell a clinician who acted by SMS what happened to their ACK."""
         if data["via"] != "sms" or data["type"] != "acknowledge":
-            return None
+            return
         recipient = data["actor"].removeprefix("clinician:")
         value = {
             "notification_id": f"ack:{data['action_id']}",
@@ -225,7 +191,7 @@ class AlertDesk:
         }
         if record is not None and result == "already":
             value["owner"] = "you" if record.acknowledged_by == data["actor"] else "colleague"
-        return await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
+        await self.context.publish(ALERT_NOTIFICATIONS, value, recipient.encode())
 
     # -- time ------------------------------------------------------------------------------
 
@@ -245,42 +211,31 @@ class AlertDesk:
                 self.escalations.pop(alert_key, None)
                 continue
             steps = mark_escalated(record, now, self._policy(record))
-            pending = []
+            registration = self.context.patients.get(key) or {}
+            director = self.clinics.director_key(record.clinic_id)
             for step in steps:
-                pending.append(await self._escalate(record, step, now))
+                self.context.metrics.alert_actions.labels("escalated").inc()
+                notice = escalation_page(step.role, registration.get("clinician_id"), director)
+                await self._page(record, notice, int(step.after.total_seconds() // 60), now)
                 paged += 1
             if steps:
-                pending.append(await self._publish_alert(key, record, now))
-            for future in pending:
-                await future
+                await self._publish_alert(key, record, now)
             self._save(key, desk, now)
             self._index_escalation(partition, record)
         return paged
 
-    async def _escalate(self, record: AlertRecord, step: EscalationStep, now: datetime) -> Any:
-        self.context.metrics.alert_actions.labels("escalated").inc()
-        registration = self.context.patients.get(record.patient_id.encode()) or {}
-        minutes = int(step.after.total_seconds() // 60)
-        return await self._page(record, step.role, registration.get("clinician_id"), minutes, now)
-
     # -- publishing ----------------------------------------------------------------------
 
-    async def _page(
-        self, record: AlertRecord, role: Role, clinician: str | None, step: int, now: datetime
-    ) -> Any:
+    async def _page(self, record: AlertRecord, notice: Notice, step: int, now: datetime) -> None:
         """A page request on the partition that can resolve the recipient: the primary
         clinician's own, the primary's (who knows the backup), or the clinic director's."""
-        if role is Role.DIRECTOR or clinician is None:
-            role, recipient = Role.DIRECTOR, self.clinics.director_key(record.clinic_id)
-        else:
-            recipient = clinician
-        notification_id = f"page:{record.alert_id}:{step}:{role.value}"
+        notification_id = f"page:{record.alert_id}:{step}:{notice.role.value}"
         record.unconfirmed_pages[notification_id] = now
         value = {
             "notification_id": notification_id,
             "type": "page",
-            "recipient": recipient,
-            "role": role.value,
+            "recipient": notice.recipient,
+            "role": notice.role.value,
             "step": step,
             "alert_id": record.alert_id,
             "patient_id": record.patient_id,
@@ -289,11 +244,11 @@ class AlertDesk:
             "kind": record.kind,
             "at": now.isoformat(),
         }
-        return await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
+        await self.context.publish(ALERT_NOTIFICATIONS, value, notice.recipient.encode())
 
     async def _notify(
         self, recipient: str, kind: str, record: AlertRecord, now: datetime, **extra: str
-    ) -> Any:
+    ) -> None:
         value = {
             "notification_id": ":".join([kind, record.alert_id, *extra.values()]),
             "type": kind,
@@ -306,38 +261,29 @@ class AlertDesk:
             "at": now.isoformat(),
             **extra,
         }
-        return await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
+        await self.context.publish(ALERT_NOTIFICATIONS, value, recipient.encode())
 
-    async def _resolved(
-        self, key: bytes, record: AlertRecord, now: datetime, via: str
-    ) -> list[Any]:
+    async def _resolved(self, key: bytes, record: AlertRecord, now: datetime, via: str) -> None:
         self._unindex_escalation(record)
         self.context.metrics.alert_actions.labels("resolved").inc()
         actor = record.resolved_by or SYSTEM
-        return [
-            await self._publish_alert(key, record, now),
-            await self._audit(record, "resolved", actor, now, via, outcome=record.outcome),
-            *await self._tell_code_holders(key, record, now),
-        ]
+        await self._publish_alert(key, record, now)
+        await self._audit(record, "resolved", actor, now, via, outcome=record.outcome)
+        await self._tell_code_holders(key, record, now)
 
-    async def _tell_code_holders(self, key: bytes, record: AlertRecord, now: datetime) -> list[Any]:
+    async def _tell_code_holders(self, key: bytes, record: AlertRecord, now: datetime) -> None:
         """Whoever may hold a code or a digest item for this alert learns its new state, so
         that a clinician is never offered the code of an alert someone else has handled:
         the primary clinician (whose partition tells the backup) and the clinic director."""
         registration = self.context.patients.get(key) or {}
         recipients = [registration.get("clinician_id"), self.clinics.director_key(record.clinic_id)]
-        status = record.status.value
-        return [
-            await self._notify(recipient, "alert_status", record, now, status=status)
-            for recipient in filter(None, recipients)
-        ]
+        for recipient in filter(None, recipients):
+            await self._notify(recipient, "alert_status", record, now, status=record.status.value)
 
     async def _publish_alert(
         self, key: bytes, record: AlertRecord, now: datetime, at_text: str | None = None
-    ) -> Any:
-        return await self.alerts_topic.send(
-            key=key, value=orjson.dumps(alert_value(record, now, at_text))
-        )
+    ) -> None:
+        await self.context.publish(ALERTS, alert_value(record, now, at_text), key)
 
     async def _audit(
         self,
@@ -347,24 +293,21 @@ class AlertDesk:
         at: datetime,
         via: str,
         outcome: str | None = None,
-    ) -> Any:
-        value = {
-            "event_id": f"{record.alert_id}:{action}:{at.isoformat()}",
-            "patient_id": record.patient_id,
-            "clinic_id": record.clinic_id,
-            "action": action,
-            "actor": actor,
-            "at": at.isoformat(),
-            "alert_id": record.alert_id,
-            "kind": record.kind,
-            "priority": record.priority,
-            "via": via,
-        }
-        if outcome:
-            value["outcome"] = outcome
-        return await self.audit_topic.send(
-            key=record.patient_id.encode(), value=orjson.dumps(value)
+    ) -> None:
+        value = audit_record(
+            event_id=f"{record.alert_id}:{action}:{at.isoformat()}",
+            patient_id=record.patient_id,
+            clinic_id=record.clinic_id,
+            action=action,
+            actor=actor,
+            at=at,
+            alert_id=record.alert_id,
+            kind=record.kind,
+            priority=record.priority,
+            via=via,
+            outcome=outcome,
         )
+        await self.context.publish(AUDIT, value, record.patient_id.encode())
 
     # -- tables --------------------------------------------------------------------------
 
@@ -421,7 +364,7 @@ def _resolution(record: AlertRecord) -> dict[str, Any]:
 
 
 def alert_value(record: AlertRecord, now: datetime, at_text: str | None = None) -> dict[str, Any]:
-    """The `alerts` topic record (contract §2 plus the desk's fields)."""
+    """The `alerts` topic record (the contract's fields plus the desk's)."""
     return {
         "alert_id": record.alert_id,
         "patient_id": record.patient_id,

@@ -6,22 +6,24 @@ request to the worker that owns the patient's partition (GET only: Faust drops b
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import faust
 
 from afterglow.security.operator_token import authorized, ensure_operator_token
-
-if TYPE_CHECKING:
-    from afterglow.worker.alert_desk import AlertDesk
-    from afterglow.worker.app import WorkerContext
-    from afterglow.worker.scheduler import Scheduler
+from afterglow.worker.components import Components
+from afterglow.worker.context import WorkerContext
+from afterglow.worker.runtime import FaustRuntime
 
 
-def register_api(context: WorkerContext, scheduler: Scheduler, desk: AlertDesk) -> None:
-    app = context.app
+def register_api(
+    app: faust.App, runtime: FaustRuntime, context: WorkerContext, components: Components
+) -> None:
     token = ensure_operator_token(context.settings)
+    scheduler, desk = components.scheduler, components.desk
 
     @app.page("/api/schedule/{patient_id}/")
-    @app.table_route(table=scheduler.schedules, match_info="patient_id")
+    @app.table_route(table=runtime.tables[scheduler.schedules.name], match_info="patient_id")
     async def schedule(web: Any, request: Any, patient_id: str) -> Any:
         if not authorized(request.headers.get("Authorization"), token):
             return web.json({"error": "operator token required"}, status=401)
@@ -43,7 +45,7 @@ def register_api(context: WorkerContext, scheduler: Scheduler, desk: AlertDesk) 
         )
 
     @app.page("/api/alerts/{patient_id}/")
-    @app.table_route(table=desk.records, match_info="patient_id")
+    @app.table_route(table=runtime.tables[desk.records.name], match_info="patient_id")
     async def alerts(web: Any, request: Any, patient_id: str) -> Any:
         if not authorized(request.headers.get("Authorization"), token):
             return web.json({"error": "operator token required"}, status=401)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from afterglow.intake.infusions import record_infusion
 from afterglow.intake.records import parse_clinician, parse_infusion, parse_patient
-from afterglow.worker.publishing import delivered
-
-if TYPE_CHECKING:
-    from afterglow.worker.app import WorkerContext
-    from afterglow.worker.scheduler import Scheduler
-    from afterglow.worker.sms_routing import SmsRouter
+from afterglow.topics import CLINICIANS, INFUSIONS_COMPLETED, PATIENTS
+from afterglow.worker.context import WorkerContext
+from afterglow.worker.scheduler import Scheduler
+from afterglow.worker.sms_routing import SmsRouter
 
 
 def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRouter) -> None:
-    settings = context.settings
     patients = context.patients
     infusions = context.infusions
     clinicians = context.clinicians
@@ -24,7 +20,6 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
     async def handle_patient(event: Any) -> str:
         if event.value is None:
             # A tombstone on the compacted topic: the clinic removed the patient.
-            # The plan first: a replay after a crash must still find the registration.
             registration = patients.get(event.key)
             if registration is not None:
                 clinic_id = registration["clinic_id"]
@@ -33,14 +28,8 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
             return "removed"
         record = parse_patient(context.catalog, event.key, event.value)
         previous = patients.get(event.key)
-        # Published (and delivered) before the registration is saved: a crash in between
-        # replays the record against the old registration and publishes the same again.
-        await delivered(
-            [
-                *await router.publish_registration(previous, record),
-                *await _publish_enrollment(event.message.partition, previous, record),
-            ]
-        )
+        await router.publish_registration(previous, record)
+        await _publish_enrollment(event.message.partition, previous, record)
         patients[event.key] = record
         scheduler.on_registration(event.message.partition, event.key, record)
         return "accepted"
@@ -50,8 +39,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
             clinicians.pop(event.key, None)
             return "removed"
         record = parse_clinician(context.catalog, event.key, event.value)
-        previous = clinicians.get(event.key)
-        await delivered(await router.publish_clinician(previous, record))
+        await router.publish_clinician(clinicians.get(event.key), record)
         clinicians[event.key] = record
         return "accepted"
 
@@ -60,31 +48,27 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
         history, is_new = record_infusion(infusions.get(event.key), infusion)
         if not is_new:
             return "duplicate"
-        # The monitor's copy first: once the history says "seen", a replay is a duplicate.
-        delivery = await context.publish_clinical(
-            event.key,
+        await context.publish_clinical(
             {
                 "event_id": f"infusion:{infusion.event_id}",
                 "type": "infusion_completed",
                 "patient_id": infusion.patient_id,
                 "clinic_id": infusion.clinic_id,
                 "at": infusion.completed_at.isoformat(),
-            },
+            }
         )
-        await delivery
         infusions[event.key] = history
         scheduler.on_infusion(event.message.partition, event.key, infusion)
         return "accepted"
 
     async def _publish_enrollment(
         partition: int, previous: dict[str, Any] | None, record: dict[str, Any]
-    ) -> list[Awaitable[Any]]:
+    ) -> None:
         # The rules need only the first registration and a changed baseline.
         baseline = record.get("baseline_phq9")
         if previous is not None and previous.get("baseline_phq9") == baseline:
-            return []
-        sending = await context.publish_clinical(
-            record["patient_id"].encode(),
+            return
+        await context.publish_clinical(
             {
                 "event_id": f"enrolled:{record['patient_id']}:{baseline}",
                 "type": "patient_enrolled",
@@ -92,13 +76,9 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
                 "clinic_id": record["clinic_id"],
                 "baseline_phq9": baseline,
                 "at": scheduler.now_for(partition).isoformat(),
-            },
+            }
         )
-        return [sending]
 
-    for topic, name, handle in (
-        ("clinic.patients", "intake-patients", handle_patient),
-        ("clinic.clinicians", "intake-clinicians", handle_clinician),
-        ("clinic.infusions.completed", "intake-infusions", handle_infusion),
-    ):
-        context.agent_for(settings.topic(topic), name, handle)
+    context.agent_for(PATIENTS, "intake-patients", handle_patient)
+    context.agent_for(CLINICIANS, "intake-clinicians", handle_clinician)
+    context.agent_for(INFUSIONS_COMPLETED, "intake-infusions", handle_infusion)

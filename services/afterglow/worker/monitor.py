@@ -9,68 +9,22 @@ events in one order, which is what makes the stream raise what the backtest rais
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from afterglow.core.events import (
-    AlertResolved,
-    AssessmentCompleted,
-    CheckinExpired,
-    ClinicalEvent,
-    CrisisTextReceived,
-    InfusionCompleted,
-    OptedOut,
-    PatientEnrolled,
-    SelfHarmItemAnswered,
-)
-from afterglow.core.rules import (
-    AlertDecision,
-    PatientRuleState,
-    RelapsePhase,
-    RuleConfig,
-    evaluate,
-)
-from afterglow.intake.records import decode_json_object, parse_datetime, require_key
+from afterglow.core.clinical_records import decode
+from afterglow.core.events import ClinicalEvent, PatientEnrolled
+from afterglow.core.rules import PatientRuleState, RuleConfig, RuleOutcome, decide
+from afterglow.intake.records import parse_datetime
 from afterglow.registry.clinics import ClinicDirectory
+from afterglow.topics import CLINICAL_EVENTS
+from afterglow.worker.alert_desk import AlertDesk
+from afterglow.worker.context import WorkerContext
+from afterglow.worker.effects import Effects
 
-if TYPE_CHECKING:
-    from afterglow.worker.alert_desk import AlertDesk
-    from afterglow.worker.app import WorkerContext
-    from afterglow.worker.scheduler import Scheduler
-
-CLINICAL_SCHEMA = "afterglow.clinical-events"
 # Redeliveries after a crash arrive within the uncommitted tail of a partition: the last
 # few dozen ids per patient are enough to recognise them.
 _REMEMBERED_EVENTS = 64
-
-_Builder = Callable[[Mapping[str, Any], str, datetime], ClinicalEvent]
-
-_BUILDERS: dict[str, _Builder] = {
-    "patient_enrolled": lambda d, p, at: PatientEnrolled(p, at, d.get("baseline_phq9")),
-    "infusion_completed": lambda d, p, at: InfusionCompleted(p, at),
-    "assessment_completed": lambda d, p, at: AssessmentCompleted(
-        p, at, tuple(d["items"]), d.get("difficulty"), d.get("checkin_id")
-    ),
-    "self_harm_item_answered": lambda d, p, at: SelfHarmItemAnswered(
-        p, at, d["value"], d["checkin_id"]
-    ),
-    "crisis_text_received": lambda d, p, at: CrisisTextReceived(p, at),
-    "checkin_expired": lambda d, p, at: CheckinExpired(p, at),
-    "opted_out": lambda d, p, at: OptedOut(p, at),
-    "alert_resolved": lambda d, p, at: AlertResolved(
-        p, at, d["kind"], d.get("alert_id"), d.get("outcome")
-    ),
-}
-
-
-def clinical_event(data: Mapping[str, Any]) -> ClinicalEvent | None:
-    """The rule-engine event for a validated record; None for types the rules ignore
-    (difficulty answers, incomplete check-ins)."""
-    build = _BUILDERS.get(data["type"])
-    if build is None:
-        return None
-    return build(data, data["patient_id"], parse_datetime(data["at"], "at"))
 
 
 class Monitor:
@@ -78,23 +32,19 @@ class Monitor:
         self,
         context: WorkerContext,
         desk: AlertDesk,
-        scheduler: Scheduler,
+        effects: Effects,
         clinics: ClinicDirectory,
     ) -> None:
         self.context = context
         self.desk = desk
-        self.scheduler = scheduler
+        self.effects = effects
         self.clinics = clinics
-        self.states = context.app.Table(
-            "rule-state",
-            default=None,
-            key_type=bytes,
-            help="patient_id -> rule state and the ids of recent clinical events",
+        self.states = context.table(
+            "rule-state", "patient_id -> rule state and the ids of recent clinical events"
         )
 
     async def handle(self, event: Any) -> str:
-        data = self.context.catalog.validate(CLINICAL_SCHEMA, decode_json_object(event.value))
-        require_key(event.key, data["patient_id"], "patient_id")
+        data = self.context.decode(CLINICAL_EVENTS, event)
         key: bytes = event.key
         stored = self.states.get(key)
         if stored is None:
@@ -103,22 +53,13 @@ class Monitor:
             state, recent = PatientRuleState.from_dict(stored["state"]), stored["recent"]
         if data["event_id"] in recent:
             return "duplicate"
-        clinical = clinical_event(data)
+        clinical = decode(data, parse_datetime(data["at"], "at"))
         outcome = "ignored"
         if clinical is not None:
-            probable_since = state.probable_since
-            config = self._rules_for(key, data)
-            decisions, at_text = self._evaluate(state, clinical, data["at"], config)
-            # Publish before the state is saved: after a crash the event is replayed on the
-            # old state and raises the same alert ids again, which downstream recognises.
-            await self.desk.apply(event.message.partition, key, data, at_text, decisions)
-            if state.phase is RelapsePhase.PROBABLE and state.probable_since != probable_since:
-                # Whether or not A5 was raised (it may be attached or suppressed), the
-                # relapse can only be confirmed by another check-in (§5).
-                assert state.probable_since is not None
-                self.scheduler.on_probable_relapse(
-                    event.message.partition, key, state.probable_since
-                )
+            result, at_text = self._decide(state, clinical, data["at"], self._rules_for(key, data))
+            partition = event.message.partition
+            await self.desk.apply(partition, key, data, at_text, result.decisions)
+            await self.effects.dispatch(partition, key, data["event_id"], result.effects)
             outcome = "accepted"
         self.states[key] = {
             "state": state.to_dict(),
@@ -131,22 +72,22 @@ class Monitor:
         registration = self.context.patients.get(key) or {}
         return self.clinics.get(registration.get("clinic_id") or data.get("clinic_id", "")).rules
 
-    def _evaluate(
+    def _decide(
         self, state: PatientRuleState, clinical: ClinicalEvent, at_text: str, config: RuleConfig
-    ) -> tuple[list[AlertDecision], str]:
+    ) -> tuple[RuleOutcome, str]:
         latest = state.last_event_at
         if isinstance(clinical, PatientEnrolled):
             # A registration carries no clinical time (intake stamps it with the service
             # clock), so it must not move the patient's clock.
             clinical.at = latest or clinical.at
-            decisions = evaluate(state, clinical, config)
+            result = decide(state, clinical, config)
             state.last_event_at = latest
-            return decisions, at_text
+            return result, at_text
         if latest is not None and clinical.at < latest:
             # A late event (an infusion reported hours later, a delayed webhook) is still
             # clinical information: evaluate it as of the patient's latest time rather than
-            # drop it. The backtest rejects such input instead (contract §1).
+            # drop it. The backtest rejects such input instead (docs/rules.md).
             clinical.at = latest
             at_text = latest.isoformat()
             self.context.metrics.late_events.inc()
-        return evaluate(state, clinical, config), at_text
+        return decide(state, clinical, config), at_text

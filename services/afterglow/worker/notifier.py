@@ -11,31 +11,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
-
+from afterglow.audit.records import SYSTEM, audit_record
 from afterglow.core.alerting import (
     ClinicianTemplate,
+    Hop,
     ReplyKind,
     Role,
     ack_code_for,
+    backup_hop,
     kind_label,
     parse_clinician_reply,
     patient_ref,
+    status_hop,
+    unreachable_hop,
 )
-from afterglow.intake.records import decode_json_object, require_key
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.sms.templates import render
-
-if TYPE_CHECKING:
-    from afterglow.worker.app import WorkerContext
+from afterglow.topics import (
+    ALERT_ACTIONS,
+    ALERT_NOTIFICATIONS,
+    AUDIT,
+    SMS_CLINICIAN_INBOUND,
+    SMS_OUTBOUND,
+    SMS_OUTBOUND_URGENT,
+)
+from afterglow.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
-
-NOTIFICATIONS_SCHEMA = "afterglow.alert-notifications"
-INBOUND_SCHEMA = "afterglow.sms.clinician-inbound"
 _LANGUAGE = "en"  # clinician records carry no language (contract §2)
 _MAX_LISTED_CODES = 5
 _CODE_LIFETIME = timedelta(days=30)
@@ -48,26 +53,15 @@ def actor_for(recipient: str) -> str:
 
 class Notifier:
     def __init__(self, context: WorkerContext, clinics: ClinicDirectory) -> None:
-        app = context.app
         self.context = context
         self.clinics = clinics
-        self.codes = app.Table(
-            "alert-codes", default=None, key_type=bytes, help="recipient -> code -> alert"
-        )
-        self.digests = app.Table(
-            "alert-digests", default=None, key_type=bytes, help="recipient -> pending P3 items"
-        )
-        self.outbound = context.raw_topic("afterglow.sms.outbound")
-        self.urgent = context.raw_topic("afterglow.sms.outbound-urgent")
-        self.notifications = context.raw_topic("afterglow.alert-notifications")
-        self.actions = context.raw_topic("afterglow.alert-actions")
-        self.audit = context.raw_topic("afterglow.audit")
+        self.codes = context.table("alert-codes", "recipient -> code -> alert")
+        self.digests = context.table("alert-digests", "recipient -> pending P3 items")
 
     # -- notifications ---------------------------------------------------------------------
 
     async def handle(self, event: Any) -> str:
-        data = self.context.catalog.validate(NOTIFICATIONS_SCHEMA, decode_json_object(event.value))
-        require_key(event.key, data["recipient"], "recipient")
+        data = self.context.decode(ALERT_NOTIFICATIONS, event)
         if data["type"] == "page":
             return await self._page(data)
         if data["type"] == "digest_item":
@@ -96,9 +90,9 @@ class Notifier:
             items = [i for i in digest["items"] if i["alert_id"] != data["alert_id"]]
             if len(items) != len(digest["items"]):
                 self.digests[key] = {**digest, "items": items}
-        backup = self._backup_of(recipient) if not data.get("for_clinician") else None
-        if backup:
-            await self._forward(data, backup, Role.BACKUP, for_clinician=recipient)
+        hop = status_hop(recipient, bool(data.get("for_clinician")), self._backup_of(recipient))
+        if hop is not None:
+            await self._forward(data, hop)
         return "updated" if held else "no_code"
 
     def _backup_of(self, recipient: str) -> str | None:
@@ -111,19 +105,19 @@ class Notifier:
     async def _page(self, data: Mapping[str, Any]) -> str:
         role = Role(data["role"])
         recipient: str = data["recipient"]
-        if role is Role.BACKUP and not data.get("for_clinician"):
-            # Sent to the primary's partition, which knows who covers for them.
-            backup = self._backup_of(recipient)
-            if backup:
-                await self._forward(data, backup, Role.BACKUP, for_clinician=recipient)
-            else:
-                await self._forward(data, self._director(data), Role.DIRECTOR)
+        director = self._director(data)
+        hop = backup_hop(
+            role, recipient, bool(data.get("for_clinician")), self._backup_of(recipient), director
+        )
+        if hop is not None:
+            await self._forward(data, hop)
             return "forwarded"
         phone = self._phone(recipient, data["clinic_id"])
         if phone is None:
             await self._audit(data, "notified", recipient, role, "no phone on file; not sent")
-            if role is not Role.DIRECTOR:
-                await self._forward(data, self._director(data), Role.DIRECTOR)
+            hop = unreachable_hop(role, director)
+            if hop is not None:
+                await self._forward(data, hop)
             else:
                 await self._confirm(data)  # nobody left to try: stop the desk's retries
             return "no_phone"
@@ -165,15 +159,13 @@ class Notifier:
             "via": "stream",
             "at": data["at"],
         }
-        await self.actions.send(key=data["patient_id"].encode(), value=orjson.dumps(confirmation))
+        await self.context.publish(ALERT_ACTIONS, confirmation, data["patient_id"].encode())
 
-    async def _forward(
-        self, data: Mapping[str, Any], recipient: str, role: Role, for_clinician: str | None = None
-    ) -> None:
-        value = {**data, "recipient": recipient, "role": role.value}
-        if for_clinician:
-            value["for_clinician"] = for_clinician
-        await self.notifications.send(key=recipient.encode(), value=orjson.dumps(value))
+    async def _forward(self, data: Mapping[str, Any], hop: Hop) -> None:
+        value = {**data, "recipient": hop.recipient, "role": hop.role.value}
+        if hop.for_clinician:
+            value["for_clinician"] = hop.for_clinician
+        await self.context.publish(ALERT_NOTIFICATIONS, value, hop.recipient.encode())
 
     def _director(self, data: Mapping[str, Any]) -> str:
         return self.clinics.director_key(data["clinic_id"])
@@ -207,8 +199,7 @@ class Notifier:
     # -- acknowledgments -------------------------------------------------------------------
 
     async def handle_text(self, event: Any) -> str:
-        data = self.context.catalog.validate(INBOUND_SCHEMA, decode_json_object(event.value))
-        require_key(event.key, data["recipient"], "recipient")
+        data = self.context.decode(SMS_CLINICIAN_INBOUND, event)
         recipient: str = data["recipient"]
         reply = parse_clinician_reply(data["body"])
         codes: dict[str, Any] = self.codes.get(recipient.encode()) or {}
@@ -224,7 +215,7 @@ class Notifier:
                 "code": reply.code,
                 "at": data["received_at"],
             }
-            await self.actions.send(key=held["patient_id"].encode(), value=orjson.dumps(action))
+            await self.context.publish(ALERT_ACTIONS, action, held["patient_id"].encode())
             return "ack"
         if reply.kind is ReplyKind.HELP:
             body = render(ClinicianTemplate.HELP, _LANGUAGE)
@@ -352,10 +343,9 @@ class Notifier:
             "recipient": recipient,
             "at": at,
         }
-        # Delivered before the notification counts as handled (the codes table already
-        # holds the code, so a replay re-sends the same text, which the ledger stops).
-        lane = self.urgent if urgent else self.outbound
-        await (await lane.send(key=recipient.encode(), value=orjson.dumps(value)))
+        # A replay re-sends the same text (same send key), which the sender's ledger stops.
+        lane = SMS_OUTBOUND_URGENT if urgent else SMS_OUTBOUND
+        await self.context.publish(lane, value, recipient.encode())
 
     async def _audit(
         self,
@@ -365,24 +355,22 @@ class Notifier:
         role: Role,
         detail: str | None = None,
     ) -> None:
-        value = {
-            "event_id": f"{data['alert_id']}:{action}:{recipient}:{data.get('step', 0)}",
-            "patient_id": data["patient_id"],
-            "clinic_id": data["clinic_id"],
-            "action": action,
-            "actor": "system",
-            "at": data["at"],
-            "alert_id": data["alert_id"],
-            "priority": data["priority"],
-            "via": "timer" if data.get("step") else "stream",
-            "recipient": actor_for(recipient),
-            "role": role.value,
-        }
-        if "kind" in data:
-            value["kind"] = data["kind"]
-        if detail:
-            value["detail"] = detail
-        await self.audit.send(key=data["patient_id"].encode(), value=orjson.dumps(value))
+        value = audit_record(
+            event_id=f"{data['alert_id']}:{action}:{recipient}:{data.get('step', 0)}",
+            patient_id=data["patient_id"],
+            clinic_id=data["clinic_id"],
+            action=action,
+            actor=SYSTEM,
+            at=data["at"],
+            alert_id=data["alert_id"],
+            priority=data["priority"],
+            via="timer" if data.get("step") else "stream",
+            recipient=actor_for(recipient),
+            role=role.value,
+            kind=data.get("kind"),
+            detail=detail,
+        )
+        await self.context.publish(AUDIT, value, data["patient_id"].encode())
 
 
 def _open_codes(codes: dict[str, Any]) -> list[str]:

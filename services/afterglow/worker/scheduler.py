@@ -8,13 +8,9 @@ patient or sent to one partition explicitly, so plans, index and ticks stay co-l
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-import orjson
+from typing import Any
 
 from afterglow.core.schedule.plan import PatientSchedule
 from afterglow.core.schedule.planner import (
@@ -31,35 +27,26 @@ from afterglow.core.schedule.planner import (
 )
 from afterglow.intake.records import InfusionRecord
 from afterglow.registry.clinics import ClinicDirectory, ClinicSettings
+from afterglow.topics import CHECKINS
+from afterglow.worker.context import WorkerContext
 from afterglow.worker.due_index import DueIndex
-
-if TYPE_CHECKING:
-    from afterglow.worker.app import WorkerContext
 
 log = logging.getLogger(__name__)
 
 
 class Scheduler:
     def __init__(self, context: WorkerContext, clinics: ClinicDirectory) -> None:
-        app = context.app
         self.context = context
         self.clinics = clinics
-        self.schedules = app.Table(
-            "schedules", default=None, key_type=bytes, help="patient_id -> PatientSchedule"
-        )
-        self.clocks = app.Table(
-            "scheduler-clock", default=None, key_type=bytes, help="partition -> last tick now"
-        )
+        self.schedules = context.table("schedules", "patient_id -> PatientSchedule")
+        self.clocks = context.table("scheduler-clock", "partition -> last tick now")
         self.index = DueIndex(
-            app.Table("due", default=None, key_type=bytes, help="partition|hour|shard -> entries"),
-            app.Table(
+            context.table("due", "partition|hour|shard -> entries"),
+            context.table(
                 "due-buckets",
-                default=None,
-                key_type=bytes,
-                help="partition -> days with entries; partition|day -> hour buckets -> shards",
+                "partition -> days with entries; partition|day -> hour buckets -> shards",
             ),
         )
-        self.checkins_topic = context.raw_topic("afterglow.checkins")
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -117,10 +104,9 @@ class Scheduler:
         )
         self._save(partition, key, schedule, result)
 
-    def on_checkin_completed(self, partition: int, key: bytes, checkin_id: str) -> None:
+    def on_checkin_completed(self, partition: int, key: bytes, occurrence_id: str) -> None:
         """The patient answered: no reminder, no expiry for this check-in."""
         schedule = self._load(key)
-        occurrence_id = checkin_id.split(":", 1)[1] if ":" in checkin_id else checkin_id
         if on_checkin_completed(schedule, occurrence_id, self.now_for(partition)):
             self._save(partition, key, schedule, PlannerResult())
 
@@ -132,17 +118,15 @@ class Scheduler:
             return 0  # a duplicate or late tick: time never goes backwards
         self.clocks[clock_key] = {"now": now.isoformat()}
         due = self.index.due(partition, now)
-        pending: list[Awaitable[Any]] = []
         for entry in due:
             key = entry.patient_id.encode()
             schedule = self._load(key)
             result = on_due(schedule, entry, now, self._clinic(key).schedule)
             self._save(partition, key, schedule, result)
-            pending.extend([await self._publish(key, s) for s in result.signals])
-        # Entries leave the index only once Kafka has their signals: a crash before this
-        # point replays them (same event ids) instead of losing them.
-        if pending:
-            await asyncio.gather(*pending)
+            for signal in result.signals:
+                await self._publish(key, signal)
+        # Entries leave the index when the tick commits, after Kafka has their signals: a
+        # crash before that replays them (same event ids) instead of losing them.
         self.index.remove(partition, due)
         self.context.metrics.due_entries.inc(len(due))
         return len(due)
@@ -165,14 +149,13 @@ class Scheduler:
         self.schedules[key] = schedule.to_dict()
         self.index.add(partition, result.index)
 
-    async def _publish(self, key: bytes, signal: CheckinSignal) -> Awaitable[Any]:
+    async def _publish(self, key: bytes, signal: CheckinSignal) -> None:
         registration = self.context.patients.get(key) or {}
         record = {
             "event_id": signal.entry_id,
             "type": signal.type.value,
             "patient_id": signal.patient_id,
             "clinic_id": registration.get("clinic_id", ""),
-            "checkin_id": f"{signal.patient_id}:{signal.occurrence_id}",
             "occurrence_id": signal.occurrence_id,
             "kind": signal.kind.value,
             "planned_at": signal.planned_at.isoformat(),
@@ -182,7 +165,4 @@ class Scheduler:
             "at": signal.at.isoformat(),
         }
         self.context.metrics.signals.labels(signal.type.value).inc()
-        sending: Awaitable[Any] = await self.checkins_topic.send(
-            key=key, value=orjson.dumps(record)
-        )
-        return sending
+        await self.context.publish(CHECKINS, record, key)

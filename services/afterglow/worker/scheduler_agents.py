@@ -4,34 +4,27 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import orjson
+import faust
 
-from afterglow.intake.records import decode_json_object, parse_datetime, require_key
-
-if TYPE_CHECKING:
-    from afterglow.worker.alert_desk import AlertDesk
-    from afterglow.worker.app import WorkerContext
-    from afterglow.worker.notifier import Notifier
-    from afterglow.worker.scheduler import Scheduler
+from afterglow.intake.records import parse_datetime
+from afterglow.topics import CONSENT, TICKS
+from afterglow.worker.alert_desk import AlertDesk
+from afterglow.worker.context import WorkerContext
+from afterglow.worker.notifier import Notifier
+from afterglow.worker.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
-
-TICKS_SCHEMA = "afterglow.ticks"
-CONSENT_SCHEMA = "afterglow.consent"
 
 
 def register_scheduler(
     context: WorkerContext, scheduler: Scheduler, desk: AlertDesk, notifier: Notifier
 ) -> None:
-    app = context.app
-    settings = context.settings
     metrics = context.metrics
-    ticks_topic = app.topic(settings.topic("afterglow.ticks"))
 
     async def handle_tick(event: Any) -> str:
-        data = context.catalog.validate(TICKS_SCHEMA, decode_json_object(event.value))
+        data = context.decode(TICKS, event)
         now = parse_datetime(data["now"], "now")
         started = time.perf_counter()
         partition = event.message.partition
@@ -43,8 +36,7 @@ def register_scheduler(
         return "accepted" if due else "idle"
 
     async def handle_consent(event: Any) -> str:
-        data = context.catalog.validate(CONSENT_SCHEMA, decode_json_object(event.value))
-        require_key(event.key, data["patient_id"], "patient_id")
+        data = context.decode(CONSENT, event)
         at = parse_datetime(data["at"], "at")
         scheduler.on_consent(event.message.partition, event.key, data["action"], at)
         if data["action"] == "opt_out":
@@ -57,24 +49,28 @@ def register_scheduler(
             }
             if "clinic_id" in registration:
                 opted_out["clinic_id"] = registration["clinic_id"]
-            await context.publish_clinical(event.key, opted_out)
+            await context.publish_clinical(opted_out)
         return "accepted"
 
-    context.agent_for(settings.topic("afterglow.ticks"), "scheduler-ticks", handle_tick)
-    context.agent_for(settings.topic("afterglow.consent"), "scheduler-consent", handle_consent)
+    context.agent_for(TICKS, "scheduler-ticks", handle_tick)
+    context.agent_for(CONSENT, "scheduler-consent", handle_consent)
+
+
+def start_tick_timer(app: faust.App, context: WorkerContext) -> None:
+    """The leader sends `now` to every partition of the ticks topic each interval.
+    `on_leader` is a heuristic, not a lock: two leaders only mean duplicate ticks, which
+    the scheduler ignores (time never goes backwards per partition)."""
+    settings = context.settings
 
     async def send_ticks() -> None:
         # A timer that raises crashes the worker: log, count, and try again next time.
         try:
-            now = context.clock.now()
-            value = orjson.dumps({"now": now.isoformat(), "sent_by": settings.app_id})
+            record = {"now": context.clock.now().isoformat(), "sent_by": settings.app_id}
             for partition in range(settings.topic_partitions):
-                await ticks_topic.send(value=value, partition=partition)
+                await context.publish(TICKS, record, partition=partition)
         except Exception as error:  # noqa: BLE001
-            metrics.timer_errors.inc()
+            context.metrics.timer_errors.inc()
             log.error("could not send ticks: %s", type(error).__name__)
 
     if settings.tick_interval > 0:
-        # `on_leader` is a heuristic, not a lock: two leaders only mean duplicate ticks,
-        # which the scheduler ignores (time never goes backwards per partition).
         app.timer(interval=settings.tick_interval, on_leader=True)(send_ticks)

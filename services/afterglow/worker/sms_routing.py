@@ -8,16 +8,17 @@ compacted `afterglow.phone-directory` topic) maps one to the other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-import orjson
-
-from afterglow.intake.records import decode_json_object
 from afterglow.registry.clinics import ClinicDirectory
-
-if TYPE_CHECKING:
-    from afterglow.worker.app import WorkerContext
+from afterglow.topics import (
+    PHONE_DIRECTORY,
+    SMS_CLINICIAN_INBOUND,
+    SMS_INBOUND,
+    SMS_PATIENT_INBOUND,
+)
+from afterglow.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -26,66 +27,49 @@ _REMEMBERED_SIDS = 50
 
 class SmsRouter:
     def __init__(self, context: WorkerContext, clinics: ClinicDirectory) -> None:
-        app = context.app
         self.context = context
         self.directors = clinics.director_phones()
-        self.phones = app.Table("phones", default=None, key_type=bytes, help="phone -> owner")
-        self.seen = app.Table(
-            "inbound-seen", default=None, key_type=bytes, help="phone -> recent MessageSids"
-        )
-        self.directory_topic = context.raw_topic("afterglow.phone-directory")
-        self.patient_inbound = context.raw_topic("afterglow.sms.patient-inbound")
-        self.clinician_inbound = context.raw_topic("afterglow.sms.clinician-inbound")
+        self.phones = context.table("phones", "phone -> owner")
+        self.seen = context.table("inbound-seen", "phone -> recent MessageSids")
 
     async def publish_registration(
         self, previous: dict[str, Any] | None, record: dict[str, Any]
-    ) -> list[Awaitable[Any]]:
-        """Keep the directory in step with the registry (a changed number frees the old one).
-        Returns the deliveries, for the caller to await before it saves the registration."""
+    ) -> None:
+        """Keep the directory in step with the registry (a changed number frees the old one)."""
         entry = {"phone": record["phone"], "role": "patient", "owner_id": record["patient_id"]}
-        return await self._publish_entry((previous or {}).get("phone"), entry)
+        await self._publish_entry((previous or {}).get("phone"), entry)
 
     async def publish_clinician(
         self, previous: dict[str, Any] | None, record: dict[str, Any]
-    ) -> list[Awaitable[Any]]:
+    ) -> None:
         """Clinicians' phones too, so that their ACK replies reach the notifier."""
         entry = {"phone": record["phone"], "role": "clinician", "owner_id": record["clinician_id"]}
-        return await self._publish_entry((previous or {}).get("phone"), entry)
+        await self._publish_entry((previous or {}).get("phone"), entry)
 
-    async def _publish_entry(
-        self, old_phone: str | None, entry: dict[str, str]
-    ) -> list[Awaitable[Any]]:
+    async def _publish_entry(self, old_phone: str | None, entry: dict[str, str]) -> None:
         if old_phone == entry["phone"]:
-            return []
-        sending = []
+            return
         if old_phone:
-            sending.append(await self.directory_topic.send(key=old_phone.encode(), value=None))
-        sending.append(
-            await self.directory_topic.send(key=entry["phone"].encode(), value=orjson.dumps(entry))
-        )
-        return sending
+            await self.context.publish(PHONE_DIRECTORY, None, old_phone.encode())
+        await self.context.publish(PHONE_DIRECTORY, entry, entry["phone"].encode())
 
     async def handle_directory(self, event: Any) -> str:
         if event.value is None:
             self.phones.pop(event.key, None)
             return "removed"
-        entry = self.context.catalog.validate(
-            "afterglow.phone-directory", decode_json_object(event.value)
-        )
+        entry = self.context.decode(PHONE_DIRECTORY, event)
         self.phones[event.key] = dict(entry)
         return "accepted"
 
     async def handle_inbound(self, event: Any) -> str:
-        data = self.context.catalog.validate(
-            "afterglow.sms.inbound", decode_json_object(event.value)
-        )
+        data = self.context.decode(SMS_INBOUND, event)
         phone = data["from"].encode()
         recent: list[str] = self.seen.get(phone) or []
         if data["message_sid"] in recent:
             return "duplicate"  # Twilio retries webhooks; each text counts once
         outcome = await self._route(data, phone)
-        # Remembered only once the text is in Kafka: a crash before this line routes it
-        # again (the conversation recognises the MessageSid), never drops it.
+        # Remembered once the text is in Kafka (the unit of work commits after delivery): a
+        # crash before routes it again (the conversation recognises the MessageSid).
         self.seen[phone] = [*recent, data["message_sid"]][-_REMEMBERED_SIDS:]
         return outcome
 
@@ -102,9 +86,7 @@ class SmsRouter:
                 "body": data["body"],
                 "received_at": received_at,
             }
-            await (
-                await self.clinician_inbound.send(key=recipient.encode(), value=orjson.dumps(text))
-            )
+            await self.context.publish(SMS_CLINICIAN_INBOUND, text, recipient.encode())
             return "clinician"
         if owner is None:
             return "unrouted"  # an unknown sender: nothing to route to
@@ -114,6 +96,5 @@ class SmsRouter:
             "body": data["body"],
             "received_at": received_at,
         }
-        key = owner["owner_id"].encode()
-        await (await self.patient_inbound.send(key=key, value=orjson.dumps(record)))
+        await self.context.publish(SMS_PATIENT_INBOUND, record, owner["owner_id"].encode())
         return "accepted"

@@ -10,21 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from afterglow.intake.records import decode_json_object, require_key
 from afterglow.sms.gateway import OutboundSms, SendFailed, SmsGateway, send_with_retries
 from afterglow.sms.ledger import LedgerEntry, LedgerStatus, NextStep, next_step
 from afterglow.sms.rate import TokenBucket
-from afterglow.worker.publishing import saved
-
-if TYPE_CHECKING:
-    from afterglow.worker.app import WorkerContext
-    from afterglow.worker.sms_status import DeliveryTracker
+from afterglow.topics import SMS_OUTBOUND
+from afterglow.worker.context import WorkerContext
+from afterglow.worker.sms_status import DeliveryTracker
 
 log = logging.getLogger(__name__)
-
-OUTBOUND_SCHEMA = "afterglow.sms.outbound"
 # A refusal that sent nothing (rate limited, connection refused) is tried again this many
 # times, after these pauses, before the text counts as failed. The agent waits meanwhile:
 # the texts behind it on this partition would meet the same refusal.
@@ -35,20 +30,16 @@ class SmsSender:
     def __init__(
         self, context: WorkerContext, gateway: SmsGateway, deliveries: DeliveryTracker
     ) -> None:
-        app = context.app
         self.context = context
         self.gateway = gateway
         self.deliveries = deliveries
-        self.ledger = app.Table(
-            "sms-ledger", default=None, key_type=bytes, help="send key -> LedgerEntry"
-        )
+        self.ledger = context.table("sms-ledger", "send key -> LedgerEntry")
         rate = context.settings.sms_rate
         self.bucket = TokenBucket(rate, 5, time.monotonic()) if rate > 0 else None
 
     async def handle(self, event: Any) -> str:
-        data = self.context.catalog.validate(OUTBOUND_SCHEMA, decode_json_object(event.value))
-        if "patient_id" in data:
-            require_key(event.key, data["patient_id"], "patient_id")
+        # Both lanes carry the same records (the urgent one is validated the same way).
+        data = self.context.decode(SMS_OUTBOUND, event)
         message = OutboundSms(data["send_key"], data["to"], data["body"])
         key = message.send_key.encode()
         stored = self.ledger.get(key)
@@ -66,7 +57,7 @@ class SmsSender:
         # The claim is in Kafka before the provider sees the message: a worker that restarts
         # elsewhere then knows it may have been sent, and reconciles instead of resending.
         claim = LedgerEntry(message.send_key, LedgerStatus.CLAIMED, now).to_dict()
-        await saved(self.ledger, key, claim)
+        await self.ledger.save_now(key, claim)
         if data["category"] != "crisis" and not data.get("urgent"):
             # Crisis replies and P1 pages never wait for the rate limit.
             await self._respect_rate()
@@ -79,7 +70,7 @@ class SmsSender:
         ).to_dict()
         self.context.metrics.sms.labels(data["category"], "sent").inc()
         await self.deliveries.accepted(
-            sent.sid, message.send_key, data.get("patient_id"), sent.status
+            sent.sid, message.send_key, data.get("patient_id"), sent.status, now
         )
         return "accepted"
 
@@ -123,7 +114,7 @@ class SmsSender:
         patient_id = data.get("patient_id")
         if patient_id:
             await self.deliveries.flag_failure(
-                patient_id, failure.kind, failure.code, message.send_key
+                patient_id, failure.kind, failure.code, message.send_key, claimed_at
             )
         return failure.kind.value
 

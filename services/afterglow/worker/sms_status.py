@@ -5,44 +5,36 @@ a callback gets the same handling as one at send time (opt-out, bad number)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-import orjson
-
-from afterglow.intake.records import decode_json_object
+from afterglow.audit.records import CARRIER, audit_record
 from afterglow.sms.gateway import TWILIO_ERROR_KINDS, FailureKind
 from afterglow.sms.ledger import advance_delivery
-
-if TYPE_CHECKING:
-    from afterglow.worker.app import WorkerContext
+from afterglow.topics import AUDIT, CONSENT, SMS_STATUS
+from afterglow.worker.context import WorkerContext
 
 
 class DeliveryTracker:
     def __init__(self, context: WorkerContext) -> None:
-        app = context.app
         self.context = context
-        self.deliveries = app.Table(
-            "deliveries", default=None, key_type=bytes, help="MessageSid -> delivery"
-        )
-        self.status_topic = context.raw_topic("afterglow.sms.status")
-        self.consent_topic = context.raw_topic("afterglow.consent")
-        self.audit_topic = context.raw_topic("afterglow.audit")
+        self.deliveries = context.table("deliveries", "MessageSid -> delivery")
 
-    async def accepted(self, sid: str, send_key: str, patient_id: str | None, status: str) -> None:
+    async def accepted(
+        self, sid: str, send_key: str, patient_id: str | None, status: str, at: datetime
+    ) -> None:
         """Called by the sender: links a provider SID to the message it sent."""
         record = {
             "message_sid": sid,
             "status": status,
-            "received_at": self.context.clock.now().isoformat(),
+            "received_at": at.isoformat(),
             "send_key": send_key,
             "patient_id": patient_id,
         }
-        await self.status_topic.send(key=sid.encode(), value=orjson.dumps(record))
+        await self.context.publish(SMS_STATUS, record, sid.encode())
 
     async def handle(self, event: Any) -> str:
-        data = self.context.catalog.validate(
-            "afterglow.sms.status", decode_json_object(event.value)
-        )
+        data = self.context.decode(SMS_STATUS, event)
         sid = data["message_sid"].encode()
         delivery: dict[str, Any] = dict(self.deliveries.get(sid) or {})
         previous = delivery.get("status")
@@ -54,38 +46,49 @@ class DeliveryTracker:
         new_error = code is not None and delivery.get("error_code") != code
         if code is not None:
             delivery["error_code"] = code
-        self.deliveries[sid] = delivery
         kind = TWILIO_ERROR_KINDS.get(code or -1)
         if new_error and kind is not None and delivery.get("patient_id"):
-            await self.flag_failure(delivery["patient_id"], kind, code, data["message_sid"])
+            at = self.context.arrival_time(data["received_at"])
+            await self.flag_failure(delivery["patient_id"], kind, code, data["message_sid"], at)
+        self.deliveries[sid] = delivery  # saved once the flags above are in Kafka
         return "accepted" if delivery["status"] != previous else "duplicate"
 
     async def flag_failure(
-        self, patient_id: str, kind: FailureKind, code: int | None, reference: str
+        self,
+        patient_id: str,
+        kind: FailureKind,
+        code: int | None,
+        reference: str,
+        at: datetime | str,
     ) -> None:
         """A carrier opt-out stops the plan; it and a bad number are flagged for the clinic.
-        Used for failures at send time and in later callbacks alike."""
+        Used for failures at send time and in later callbacks alike; `reference` (the
+        MessageSid or the send key) and `kind` make the records' ids."""
         if kind not in (FailureKind.OPTED_OUT, FailureKind.BAD_NUMBER):
             return
-        now = self.context.clock.now().isoformat()
         key = patient_id.encode()
+        when = at if isinstance(at, str) else at.isoformat()
         if kind is FailureKind.OPTED_OUT:
             consent = {
                 "event_id": f"{reference}:carrier-opt-out",
                 "patient_id": patient_id,
                 "action": "opt_out",
-                "at": now,
+                "at": when,
                 "source": f"carrier-{code}",
             }
-            await self.consent_topic.send(key=key, value=orjson.dumps(consent))
-        audit = {
-            "type": f"sms_{kind.value}",
-            "patient_id": patient_id,
-            "code": code,
-            "reference": reference,
-            "at": now,
-        }
-        await self.audit_topic.send(key=key, value=orjson.dumps(audit))
+            await self.context.publish(CONSENT, consent, key)
+        registration = self.context.patients.get(key) or {}
+        audit = audit_record(
+            event_id=f"{reference}:sms_{kind.value}",
+            patient_id=patient_id,
+            clinic_id=registration.get("clinic_id"),
+            action=f"sms_{kind.value}",
+            actor=CARRIER,
+            at=when,
+            code=code,
+            reference=reference,
+        )
+        await self.context.publish(AUDIT, audit, key)
 
 
 def _error_code(raw: Any) -> int | None:

@@ -60,9 +60,9 @@ class Chat:
         self.log.append(outcome)
         return outcome
 
-    def start(self, checkin_id: str = CHECKIN, language: str = "en") -> Outcome:
+    def start(self, occurrence_id: str = CHECKIN, language: str = "en") -> Outcome:
         return self._keep(
-            start_checkin(self.state, PATIENT, checkin_id, language, CLINIC, self._tick())
+            start_checkin(self.state, PATIENT, occurrence_id, language, CLINIC, self._tick())
         )
 
     def text(self, body: str, sid: str | None = None) -> Outcome:
@@ -71,11 +71,11 @@ class Chat:
     def texts(self, *bodies: str) -> list[Outcome]:
         return [self.text(body) for body in bodies]
 
-    def remind(self, number: int, checkin_id: str = CHECKIN) -> Outcome:
-        return self._keep(remind(self.state, PATIENT, checkin_id, number, CLINIC, self._tick()))
+    def remind(self, number: int, occurrence_id: str = CHECKIN) -> Outcome:
+        return self._keep(remind(self.state, PATIENT, occurrence_id, number, CLINIC, self._tick()))
 
-    def expire(self, checkin_id: str = CHECKIN) -> Outcome:
-        return self._keep(expire(self.state, PATIENT, checkin_id, self._tick()))
+    def expire(self, occurrence_id: str = CHECKIN) -> Outcome:
+        return self._keep(expire(self.state, PATIENT, occurrence_id, self._tick()))
 
 
 def at_item(number: int, language: str = "en") -> Chat:

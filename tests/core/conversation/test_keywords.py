@@ -169,8 +169,8 @@ def test_stop_mid_questionnaire_keeps_the_answers_given_and_no_reminder_follows(
     chat = at_item(4)
     chat.text("STOP")
     assert chat.state.answers[:3] == [1, 1, 1]
-    assert chat.state.checkin_id == CHECKIN
-    assert chat.state.open_checkin_id is None
+    assert chat.state.occurrence_id == CHECKIN
+    assert chat.state.open_occurrence_id is None
     assert said(chat.remind(1)) == []
 
 
@@ -178,6 +178,6 @@ def test_a_check_in_start_in_flight_during_stop_does_not_text_the_patient() -> N
     chat = Chat()
     chat.text("STOP")
     assert said(chat.start()) == []
-    assert chat.state.open_checkin_id is None
+    assert chat.state.open_occurrence_id is None
     chat.text("START")
-    assert said(chat.start(checkin_id="inf-1:d014")) == ["first_message"]
+    assert said(chat.start(occurrence_id="inf-1:d014")) == ["first_message"]

@@ -15,7 +15,7 @@ from afterglow.core.conversation import (
 )
 from afterglow.core.conversation.replies import TEMPLATE_PARAMS
 from afterglow.core.conversation.state import MAX_SEEN_SIDS
-from afterglow.core.events import NaiveDatetimeError
+from afterglow.core.events import CheckinExpired, NaiveDatetimeError
 from tests.core.conversation.chat import (
     CHECKIN,
     CLINIC,
@@ -44,7 +44,7 @@ NO_REMINDER = [
     pytest.param(lambda c: c.texts(*GIVE_UP * 9), id="incomplete"),
     pytest.param(lambda c: c.expire(), id="expired"),
     pytest.param(lambda c: c.text("STOP"), id="stopped"),
-    pytest.param(lambda c: c.start(checkin_id="other"), id="replaced by another check-in"),
+    pytest.param(lambda c: c.start(occurrence_id="other"), id="replaced by another check-in"),
 ]
 
 
@@ -66,17 +66,22 @@ def test_a_replayed_reminder_is_not_sent_twice() -> None:
 
 def test_a_reminder_for_another_check_in_is_ignored() -> None:
     chat = at_item(2)
-    assert said(chat.remind(1, checkin_id="inf-1:d014")) == []
+    assert said(chat.remind(1, occurrence_id="inf-1:d014")) == []
 
 
-def test_expiry_is_silent_and_keeps_the_partial_answers() -> None:
+def test_expiry_is_silent_and_reports_a_missed_checkin_with_its_partial_answers() -> None:
     chat = at_item(5)
     out = chat.expire()
-    assert (out.replies, out.events) == ([], [])
+    assert out.replies == []
+    assert out.events == [
+        CheckinExpired(
+            PATIENT, out.events[0].at, CHECKIN, (1, 1, 1, 1, None, None, None, None, None)
+        )
+    ]
     assert chat.state.status is ConversationStatus.EXPIRED
     assert chat.state.answers == [1, 1, 1, 1, None, None, None, None, None]
-    assert chat.state.checkin_id == CHECKIN
-    assert chat.state.open_checkin_id is None
+    assert chat.state.occurrence_id == CHECKIN
+    assert chat.state.open_occurrence_id is None
     # A late answer is not attached to the closed check-in.
     assert said(chat.text("2")) == ["no_open_checkin"]
     assert chat.state.answers[4] is None
@@ -84,14 +89,14 @@ def test_expiry_is_silent_and_keeps_the_partial_answers() -> None:
 
 def test_expiry_while_only_item_10_is_pending_closes_it_as_completed() -> None:
     chat = at_item(10)
-    chat.expire()
+    assert chat.expire().events == []
     assert chat.state.status is ConversationStatus.COMPLETED
     assert said(chat.text("2")) == ["no_open_checkin"]
 
 
 def test_expiry_of_another_check_in_changes_nothing() -> None:
     chat = at_item(5)
-    chat.expire(checkin_id="inf-1:d014")
+    assert chat.expire(occurrence_id="inf-1:d014").events == []
     assert chat.state.status is ConversationStatus.ACTIVE
     assert said(chat.text("2")) == ["item:6"]
 
@@ -174,3 +179,41 @@ def test_naive_times_are_rejected() -> None:
     state = ConversationState()
     with pytest.raises(NaiveDatetimeError):
         start_checkin(state, PATIENT, CHECKIN, "en", CLINIC, datetime(2026, 1, 1))
+
+
+def test_an_expiry_that_crosses_the_last_answer_is_not_a_missed_checkin() -> None:
+    chat = Chat()
+    chat.start()
+    chat.text(NINE)
+    assert chat.expire().events == []
+    assert chat.state.status is ConversationStatus.AWAITING_DIFFICULTY or chat.state.status in (
+        ConversationStatus.COMPLETED,
+    )
+
+
+def test_an_incomplete_checkin_expires_with_the_items_it_has() -> None:
+    chat = at_item(9)
+    chat.texts(*GIVE_UP)  # item 9 left unanswered: the questionnaire ends incomplete
+    (expired,) = chat.expire().events
+    assert isinstance(expired, CheckinExpired)
+    assert expired.items == (1, 1, 1, 1, 1, 1, 1, 1, None)
+    assert chat.state.status is ConversationStatus.EXPIRED
+
+
+def test_a_stopped_checkin_does_not_expire() -> None:
+    chat = at_item(3)
+    chat.text("STOP")
+    assert chat.expire().events == []
+
+
+def test_a_checkin_left_unanswered_expires_when_the_next_one_starts() -> None:
+    chat = at_item(3)
+    out = chat.start(occurrence_id="inf-1:c005")
+    assert isinstance(out.events[0], CheckinExpired)
+    assert (out.events[0].occurrence_id, out.events[0].items) == (
+        CHECKIN,
+        (1, 1, None, None, None, None, None, None, None),
+    )
+    assert said(out) == ["first_message"]
+    # Its own expiry signal, later, finds the newer check-in and expires nothing.
+    assert chat.expire().events == []

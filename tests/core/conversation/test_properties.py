@@ -64,10 +64,10 @@ def _apply(chat: Chat, action: tuple) -> Outcome:
     if kind == "text":
         return chat.text(action[1])
     if kind == "start":
-        return chat.start(checkin_id=action[1], language=action[2])
+        return chat.start(occurrence_id=action[1], language=action[2])
     if kind == "remind":
-        return chat.remind(action[2], checkin_id=action[1])
-    return chat.expire(checkin_id=action[1])
+        return chat.remind(action[2], occurrence_id=action[1])
+    return chat.expire(occurrence_id=action[1])
 
 
 @settings(
@@ -93,14 +93,14 @@ def test_conversation_invariants(script: list[tuple]) -> None:
             if isinstance(event, AssessmentCompleted):
                 assert len(event.items) == 9
                 assert all(0 <= v <= 3 for v in event.items)
-                assert event.checkin_id is not None
-                finished[event.checkin_id] += 1
+                assert event.occurrence_id is not None
+                finished[event.occurrence_id] += 1
             if isinstance(event, CheckinIncomplete):
                 assert any(v is None for v in event.answers)
-                finished[event.checkin_id] += 1
+                finished[event.occurrence_id] += 1
             if isinstance(event, SelfHarmItemAnswered):
                 assert event.value >= 1
-                self_harm[event.checkin_id] += 1
+                self_harm[event.occurrence_id] += 1
         for reply in out.replies:
             assert set(reply.params) == TEMPLATE_PARAMS[reply.template]
             assert reply.language == chat.state.language

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from afterglow.core.conversation import (
+    CheckinCompleted,
     CheckinIncomplete,
     ConversationStatus,
     DifficultyAnswered,
@@ -73,13 +74,18 @@ def test_a_whole_check_in_answered_one_item_at_a_time(
         assert said(out) == expected, text
         assert all(reply.language == language for reply in out.replies)
     events = [event for outcome in chat.log for event in outcome.events]
-    assert [type(e) for e in events] == [AssessmentCompleted, DifficultyAnswered]
-    completed, answered = events
+    assert [type(e) for e in events] == [AssessmentCompleted, CheckinCompleted, DifficultyAnswered]
+    completed, finished, answered = events
+    assert finished == CheckinCompleted(PATIENT, completed.at, CHECKIN)
     assert isinstance(completed, AssessmentCompleted)
-    assert (completed.items, completed.difficulty, completed.checkin_id) == (items, None, CHECKIN)
+    assert (completed.items, completed.difficulty, completed.occurrence_id) == (
+        items,
+        None,
+        CHECKIN,
+    )
     assert completed.patient_id == PATIENT
     assert isinstance(answered, DifficultyAnswered)
-    assert (answered.value, answered.checkin_id) == (difficulty, CHECKIN)
+    assert (answered.value, answered.occurrence_id) == (difficulty, CHECKIN)
     assert chat.state.status is ConversationStatus.COMPLETED
     assert (chat.state.answers, chat.state.difficulty) == (list(items), difficulty)
 
@@ -87,10 +93,10 @@ def test_a_whole_check_in_answered_one_item_at_a_time(
 def test_the_assessment_is_published_when_item_9_is_answered_not_after_item_10() -> None:
     chat = at_item(9)
     out = chat.text("0")
-    assert kinds(out) == ["AssessmentCompleted"]
+    assert kinds(out) == ["AssessmentCompleted", "CheckinCompleted"]
     assert said(out) == ["difficulty"]
     assert chat.state.status is ConversationStatus.AWAITING_DIFFICULTY
-    assert chat.state.open_checkin_id == CHECKIN
+    assert chat.state.open_occurrence_id == CHECKIN
 
 
 def test_every_questionnaire_message_is_in_the_questionnaire_category() -> None:
@@ -167,7 +173,7 @@ def test_a_questionnaire_with_unanswered_items_ends_incomplete_with_the_answers_
     (event,) = out.events
     assert isinstance(event, CheckinIncomplete)
     assert event.answers == (1, 1, 1, 1, 1, 1, 1, None, 0)
-    assert event.checkin_id == CHECKIN
+    assert event.occurrence_id == CHECKIN
     assert chat.state.status is ConversationStatus.INCOMPLETE
     assert said(chat.text("2")) == ["no_open_checkin"]
 
@@ -193,7 +199,7 @@ def test_all_nine_at_once_completes_the_assessment(text: str) -> None:
     chat.start()
     out = chat.text(text)
     assert said(out) == ["difficulty"]
-    (event,) = out.events
+    event, _ = out.events
     assert isinstance(event, AssessmentCompleted)
     assert event.items == NINE_ITEMS
     assert said(chat.text("0")) == ["thanks"]
@@ -202,7 +208,7 @@ def test_all_nine_at_once_completes_the_assessment(text: str) -> None:
 def test_all_nine_midway_restate_the_earlier_answers() -> None:
     chat = at_item(4)  # items 1-3 answered 1
     out = chat.text("0 0 0 0 0 0 0 0 0")
-    (event,) = out.events
+    event, _ = out.events
     assert isinstance(event, AssessmentCompleted)
     assert event.items == (0,) * 9
 
@@ -220,11 +226,11 @@ def test_a_new_check_in_starts_from_a_clean_slate() -> None:
     chat = Chat()
     chat.start()
     chat.texts(NINE, "2")
-    out = chat.start(checkin_id="inf-1:d014")
+    out = chat.start(occurrence_id="inf-1:d014")
     assert said(out) == ["first_message"]
     assert chat.state.answers == [None] * 9
     assert chat.state.difficulty is None
-    assert chat.state.open_checkin_id == "inf-1:d014"
+    assert chat.state.open_occurrence_id == "inf-1:d014"
     assert said(chat.text("3")) == ["item:2"]
 
 

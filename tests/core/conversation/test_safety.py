@@ -24,13 +24,13 @@ ITEM_9 = [
     pytest.param(
         ["1"] * 8 + ["1"],
         ["crisis", "difficulty"],
-        ["SelfHarmItemAnswered", "AssessmentCompleted"],
+        ["SelfHarmItemAnswered", "AssessmentCompleted", "CheckinCompleted"],
         id="complete, item 9 = 1",
     ),
     pytest.param(
         ["1"] * 8 + ["nearly every day"],
         ["crisis", "difficulty"],
-        ["SelfHarmItemAnswered", "AssessmentCompleted"],
+        ["SelfHarmItemAnswered", "AssessmentCompleted", "CheckinCompleted"],
         id="complete, item 9 by label",
     ),
     pytest.param(
@@ -42,17 +42,27 @@ ITEM_9 = [
     pytest.param(
         ["1"] * 8 + ["casi todos los dias"],
         ["crisis", "difficulty"],
-        ["SelfHarmItemAnswered", "AssessmentCompleted"],
+        ["SelfHarmItemAnswered", "AssessmentCompleted", "CheckinCompleted"],
         id="Spanish label",
     ),
     pytest.param(
         [NINE_SELF_HARM],
         ["crisis", "difficulty"],
-        ["SelfHarmItemAnswered", "AssessmentCompleted"],
+        ["SelfHarmItemAnswered", "AssessmentCompleted", "CheckinCompleted"],
         id="all nine at once",
     ),
-    pytest.param(["1"] * 8 + ["0"], ["difficulty"], ["AssessmentCompleted"], id="item 9 = 0"),
-    pytest.param([NINE], ["difficulty"], ["AssessmentCompleted"], id="all nine, item 9 = 0"),
+    pytest.param(
+        ["1"] * 8 + ["0"],
+        ["difficulty"],
+        ["AssessmentCompleted", "CheckinCompleted"],
+        id="item 9 = 0",
+    ),
+    pytest.param(
+        [NINE],
+        ["difficulty"],
+        ["AssessmentCompleted", "CheckinCompleted"],
+        id="all nine, item 9 = 0",
+    ),
 ]
 
 
@@ -70,7 +80,7 @@ def test_a_positive_item_9_gets_crisis_resources_and_the_alert_before_anything_e
         assert last.replies[0].category is ReplyCategory.CRISIS
         event = last.events[0]
         assert isinstance(event, SelfHarmItemAnswered)
-        assert (event.patient_id, event.checkin_id, event.at) == (PATIENT, CHECKIN, chat.now)
+        assert (event.patient_id, event.occurrence_id, event.at) == (PATIENT, CHECKIN, chat.now)
         assert event.value == chat.state.answers[8]
     # No crisis reply and no self-harm event anywhere earlier in the questionnaire.
     earlier = outcomes[:-1]
@@ -80,7 +90,11 @@ def test_a_positive_item_9_gets_crisis_resources_and_the_alert_before_anything_e
 
 def test_the_item_9_alert_is_raised_even_if_the_patient_then_stops() -> None:
     chat = at_item(9)
-    assert kinds(chat.text("3")) == ["SelfHarmItemAnswered", "AssessmentCompleted"]
+    assert kinds(chat.text("3")) == [
+        "SelfHarmItemAnswered",
+        "AssessmentCompleted",
+        "CheckinCompleted",
+    ]
     assert kinds(chat.text("STOP")) == ["OptOutRequested"]
 
 

@@ -65,5 +65,5 @@ def test_infusions_and_partial_answers_do_not_reset_the_streak() -> None:
     patient = Patient()
     patient.expire(at(0))
     patient.infuse(at(1))
-    patient.answer_item9(at(2), 0, checkin_id="c-1")  # partial questionnaire, then expired
+    patient.answer_item9(at(2), 0, occurrence_id="c-1")  # partial questionnaire, then expired
     assert raised(patient.expire(at(5))) == ["disengaged"]

@@ -82,7 +82,7 @@ def test_one_safety_alert_per_positive_item_9_answer_however_it_arrives(
     events, item9_of = case
     raised_per_checkin: dict[str, int] = dict.fromkeys(item9_of, 0)
     for event, decisions in zip(events, replay(events), strict=True):
-        checkin = getattr(event, "checkin_id", None)
+        checkin = getattr(event, "occurrence_id", None)
         for d in decisions:
             if d.kind == "safety" and d.action is AlertAction.RAISED and checkin is not None:
                 raised_per_checkin[checkin] += 1

@@ -63,7 +63,7 @@ def test_resolving_one_safety_alert_by_id_leaves_the_others_open() -> None:
 def test_item_9_answered_mid_questionnaire_raises_at_once() -> None:
     patient = Patient()
     when = at(0, minutes=3)
-    out = patient.answer_item9(when, 1, checkin_id="c-1")
+    out = patient.answer_item9(when, 1, occurrence_id="c-1")
     assert raised(out) == ["safety"]
     assert out[0].at == when
     assert out[0].priority == "P1"
@@ -71,7 +71,7 @@ def test_item_9_answered_mid_questionnaire_raises_at_once() -> None:
 
 def test_a_questionnaire_never_finished_still_raised_safety() -> None:
     patient = Patient()
-    assert raised(patient.answer_item9(at(0), 3, checkin_id="c-1")) == ["safety"]
+    assert raised(patient.answer_item9(at(0), 3, occurrence_id="c-1")) == ["safety"]
     # The partial check-in expires: no second safety alert (missed_high_risk may follow).
     assert of_kind(patient.expire(at(3)), "safety") == []
     assert patient.raised().count("safety") == 1
@@ -79,9 +79,9 @@ def test_a_questionnaire_never_finished_still_raised_safety() -> None:
 
 def test_completion_of_the_same_checkin_does_not_raise_safety_again() -> None:
     patient = Patient()
-    patient.answer_item9(at(0), 2, checkin_id="c-1")
+    patient.answer_item9(at(0), 2, occurrence_id="c-1")
     # Item 9 answered 2, total 21: the completion raises severe but no second safety.
-    out = patient.assess(at(0, minutes=5), total=21, item9=2, checkin_id="c-1")
+    out = patient.assess(at(0, minutes=5), total=21, item9=2, occurrence_id="c-1")
     assert raised(out) == ["severe"]
     assert of_kind(out, "safety") == []
     assert len(patient.state.open_alerts["safety"]) == 1
@@ -89,20 +89,20 @@ def test_completion_of_the_same_checkin_does_not_raise_safety_again() -> None:
 
 def test_completion_of_a_different_checkin_raises_safety_again() -> None:
     patient = Patient()
-    patient.answer_item9(at(0), 1, checkin_id="c-1")
-    out = patient.assess(at(1), total=3, item9=1, checkin_id="c-2")
+    patient.answer_item9(at(0), 1, occurrence_id="c-1")
+    out = patient.assess(at(1), total=3, item9=1, occurrence_id="c-2")
     assert raised(out) == ["safety"]
     assert len(patient.state.open_alerts["safety"]) == 2
 
 
 def test_a_negative_item_9_answer_does_not_mask_the_completion() -> None:
     patient = Patient()
-    assert patient.answer_item9(at(0), 0, checkin_id="c-1") == []
-    out = patient.assess(at(0, minutes=5), total=5, item9=1, checkin_id="c-1")
+    assert patient.answer_item9(at(0), 0, occurrence_id="c-1") == []
+    out = patient.assess(at(0, minutes=5), total=5, item9=1, occurrence_id="c-1")
     assert raised(out) == ["safety"]
 
 
-def test_assessments_without_checkin_id_each_raise() -> None:
+def test_assessments_without_occurrence_id_each_raise() -> None:
     # Backtest histories carry no check-in id: every positive assessment is its own answer.
     patient = Patient()
     assert raised(patient.assess(at(0), total=1, item9=1)) == ["safety"]
@@ -123,5 +123,5 @@ def test_crisis_text_raises_safety_every_time() -> None:
 
 def test_safety_counts_as_an_urgent_alert_for_missed_check_ins() -> None:
     patient = Patient()
-    patient.answer_item9(at(0), 1, checkin_id="c-1")
+    patient.answer_item9(at(0), 1, occurrence_id="c-1")
     assert raised(patient.expire(at(3))) == ["missed_high_risk"]

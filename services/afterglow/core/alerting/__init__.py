@@ -29,6 +29,16 @@ from afterglow.core.alerting.messages import (
     patient_ref,
 )
 from afterglow.core.alerting.record import AlertRecord, AlertStatus, Role
+from afterglow.core.alerting.routing import (
+    Hop,
+    Notice,
+    NoticeType,
+    backup_hop,
+    escalation_page,
+    first_notice,
+    status_hop,
+    unreachable_hop,
+)
 
 __all__ = [
     "CLINICIAN_TEMPLATE_PARAMS",
@@ -39,12 +49,18 @@ __all__ = [
     "ClinicianTemplate",
     "EscalationPolicy",
     "EscalationStep",
+    "Hop",
+    "Notice",
+    "NoticeType",
     "Outcome",
     "ReplyKind",
     "Role",
     "ack_code_for",
     "acknowledge",
+    "backup_hop",
     "due_escalations",
+    "escalation_page",
+    "first_notice",
     "kind_label",
     "mark_escalated",
     "next_escalation_at",
@@ -52,4 +68,6 @@ __all__ = [
     "parse_outcome",
     "patient_ref",
     "resolve",
+    "status_hop",
+    "unreachable_hop",
 ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from enum import StrEnum
 
+from afterglow.core.rules.kinds import KINDS, AlertKind
+
 
 class ClinicianTemplate(StrEnum):
     ALERT = "clinician_alert"
@@ -41,20 +43,12 @@ CLINICIAN_TEMPLATE_PARAMS: dict[ClinicianTemplate, frozenset[str]] = {
 }
 
 
-# What a page may say about why (clinical-rules.md §6: no scores, no diagnosis): safety,
-# a change worth a look, or an engagement problem. The dashboard has the reason.
-_KIND_LABELS = {
-    "safety": "safety",
-    "monitoring_stopped": "follow-up stopped",
-    "disengaged": "missed check-ins",
-    "missed_high_risk": "missed check-in",
-}
-_DEFAULT_KIND_LABEL = "clinical change"
 _MAX_REF = 12
 
 
 def kind_label(kind: str) -> str:
-    return _KIND_LABELS.get(kind, _DEFAULT_KIND_LABEL)
+    """What a page may say about why (docs/rules.md: no scores, no diagnosis)."""
+    return KINDS[AlertKind(kind)].page_label
 
 
 def patient_ref(patient_id: str) -> str:

@@ -6,6 +6,7 @@ to publish. No I/O, no clock: `now` is always a parameter.
 """
 
 from afterglow.core.conversation.events import (
+    CheckinCompleted,
     CheckinIncomplete,
     ConversationEvent,
     DifficultyAnswered,
@@ -17,6 +18,7 @@ from afterglow.core.conversation.replies import Outcome, Reply, ReplyCategory, T
 from afterglow.core.conversation.state import ConversationState, ConversationStatus
 
 __all__ = [
+    "CheckinCompleted",
     "CheckinIncomplete",
     "ConversationEvent",
     "ConversationState",

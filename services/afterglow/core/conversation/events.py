@@ -1,8 +1,10 @@
 """Events the conversation emits besides the clinical ones in `afterglow.core.events`.
 
-Completed questionnaires, positive item-9 answers and crisis texts are clinical events the
-rule engine already knows (`AssessmentCompleted`, `SelfHarmItemAnswered`,
-`CrisisTextReceived`); these are the rest, for the planner and the patient record.
+Completed questionnaires, positive item-9 answers, crisis texts and truly expired check-ins
+are clinical events the rule engine already knows (`AssessmentCompleted`,
+`SelfHarmItemAnswered`, `CrisisTextReceived`, `CheckinExpired`); these are the rest, for the
+planner and the patient record. The conversation decides each of them; the shell only
+carries them out (docs/developers.md, "Effects").
 """
 
 from __future__ import annotations
@@ -10,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from afterglow.core.events import AssessmentCompleted, CrisisTextReceived, SelfHarmItemAnswered
+from afterglow.core.events import (
+    AssessmentCompleted,
+    CheckinExpired,
+    CrisisTextReceived,
+    SelfHarmItemAnswered,
+)
 
 
 @dataclass(slots=True)
@@ -35,7 +42,7 @@ class DifficultyAnswered:
 
     patient_id: str
     at: datetime
-    checkin_id: str
+    occurrence_id: str
     value: int
 
 
@@ -46,12 +53,23 @@ class CheckinIncomplete:
 
     patient_id: str
     at: datetime
-    checkin_id: str
+    occurrence_id: str
     answers: tuple[int | None, ...]
+
+
+@dataclass(slots=True)
+class CheckinCompleted:
+    """Items 1-9 are answered: the plan sends no reminder and no expiry for this check-in."""
+
+    patient_id: str
+    at: datetime
+    occurrence_id: str
 
 
 ConversationEvent = (
     AssessmentCompleted
+    | CheckinCompleted
+    | CheckinExpired
     | SelfHarmItemAnswered
     | CrisisTextReceived
     | OptOutRequested

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from afterglow.core.conversation.events import (
+    CheckinCompleted,
     CheckinIncomplete,
     DifficultyAnswered,
     OptInRequested,
@@ -35,6 +36,7 @@ from afterglow.core.conversation.state import (
 )
 from afterglow.core.events import (
     AssessmentCompleted,
+    CheckinExpired,
     CrisisTextReceived,
     SelfHarmItemAnswered,
     require_aware,
@@ -46,26 +48,35 @@ from afterglow.core.instruments import PHQ9_SELF_HARM_INDEX
 # (clinical-rules.md §6). The next unusable reply leaves the item unanswered, so a patient
 # is never stuck on one question.
 MAX_REASKS = 3
+# A check-in in these states has not been answered: when it closes, it was missed.
+_EXPIRABLE = frozenset({ConversationStatus.ACTIVE, ConversationStatus.INCOMPLETE})
 
 
 def start_checkin(
     state: ConversationState,
     patient_id: str,
-    checkin_id: str,
+    occurrence_id: str,
     language: str,
     clinic_name: str,
     now: datetime,
 ) -> Outcome:
     """Open a check-in: the first message names the clinic, says how to stop, asks item 1.
 
-    A replayed start (same check-in id) does nothing, so a redelivered `checkin_due` signal
-    never restarts a questionnaire. A start reaching a patient who opted out meanwhile (the
-    signal was in flight when STOP arrived) does nothing either.
+    A replayed start (the same check-in id as one of the last few) does nothing, so a
+    redelivered `checkin_due` signal never restarts a questionnaire. A start reaching a
+    patient who opted out meanwhile (the signal was in flight when STOP arrived) does
+    nothing either. A check-in still waiting
+    for answers when the next one starts is closed as expired there and then (with the
+    items it had): its own expiry signal will find another check-in in its place.
     """
     require_aware(now)
-    if state.opted_out or state.checkin_id == checkin_id:
+    if state.opted_out or state.has_started(occurrence_id):
         return Outcome()
-    state.checkin_id = checkin_id
+    out = Outcome()
+    if state.occurrence_id is not None and state.status in _EXPIRABLE:
+        out.events.append(_expired(state, patient_id, state.occurrence_id, now))
+    state.occurrence_id = occurrence_id
+    state.remember_start(occurrence_id)
     state.language = normalize_language(language)
     state.answers = [None] * ITEM_COUNT
     state.difficulty = None
@@ -74,16 +85,18 @@ def start_checkin(
     state.status = ConversationStatus.ACTIVE
     state.started_at = now
     state.reminders_sent = 0
-    first = _reply(
-        state, TemplateName.FIRST_MESSAGE, ReplyCategory.QUESTIONNAIRE, clinic_name=clinic_name
+    out.replies.append(
+        _reply(
+            state, TemplateName.FIRST_MESSAGE, ReplyCategory.QUESTIONNAIRE, clinic_name=clinic_name
+        )
     )
-    return Outcome(replies=[first])
+    return out
 
 
 def remind(
     state: ConversationState,
     patient_id: str,
-    checkin_id: str,
+    occurrence_id: str,
     number: int,
     clinic_name: str,
     now: datetime,
@@ -96,7 +109,7 @@ def remind(
     require_aware(now)
     if (
         state.status is not ConversationStatus.ACTIVE
-        or state.checkin_id != checkin_id
+        or state.occurrence_id != occurrence_id
         or number <= state.reminders_sent
     ):
         return Outcome()
@@ -112,21 +125,37 @@ def remind(
     return Outcome(replies=[reminder])
 
 
-def expire(state: ConversationState, patient_id: str, checkin_id: str, now: datetime) -> Outcome:
-    """The scheduler closed the check-in (it publishes `checkin_expired` itself).
+def expire(state: ConversationState, patient_id: str, occurrence_id: str, now: datetime) -> Outcome:
+    """The plan's expiry time for a check-in came. Silent: no text.
 
-    Silent: no text. Partial answers stay in the state. A check-in waiting only for the
-    unscored item 10 was already complete, so it closes as completed, not expired.
+    Only a check-in still waiting for items 1-9, or one that went through item 9 with items
+    unanswered, expires: its `CheckinExpired` (with the items answered, if any) is a missed
+    check-in for the rules. A check-in answered meanwhile (the expiry signal crossed the last
+    reply), stopped by STOP, replaced by a newer one, or never started here expires nothing.
+    One waiting only for the unscored item 10 was already complete: it closes as completed.
     """
     require_aware(now)
-    if state.checkin_id != checkin_id or not state.is_open:
+    if state.occurrence_id != occurrence_id:
         return Outcome()
     if state.status is ConversationStatus.AWAITING_DIFFICULTY:
         state.status = ConversationStatus.COMPLETED
-    else:
-        state.status = ConversationStatus.EXPIRED
+        state.invalid_attempts = 0
+        return Outcome()
+    if state.status not in _EXPIRABLE:
+        return Outcome()
+    event = _expired(state, patient_id, occurrence_id, now)
+    state.status = ConversationStatus.EXPIRED
     state.invalid_attempts = 0
-    return Outcome()
+    return Outcome(events=[event])
+
+
+def _expired(
+    state: ConversationState, patient_id: str, occurrence_id: str, now: datetime
+) -> CheckinExpired:
+    answered = any(a is not None for a in state.answers)
+    return CheckinExpired(
+        patient_id, now, occurrence_id, tuple(state.answers) if answered else None
+    )
 
 
 def receive(
@@ -266,7 +295,7 @@ def _check_self_harm(
     if value is None or value < 1:
         return
     out.replies.insert(0, _reply(state, TemplateName.CRISIS, ReplyCategory.CRISIS))
-    out.events.insert(0, SelfHarmItemAnswered(patient_id, now, value, _checkin_id(state)))
+    out.events.insert(0, SelfHarmItemAnswered(patient_id, now, value, _occurrence_id(state)))
 
 
 def _finish_items(
@@ -274,14 +303,17 @@ def _finish_items(
 ) -> None:
     state.item_index = DIFFICULTY_INDEX
     state.invalid_attempts = 0
-    checkin_id = _checkin_id(state)
+    occurrence_id = _occurrence_id(state)
     answered = [a for a in state.answers if a is not None]
     if len(answered) == ITEM_COUNT:
-        out.events.append(AssessmentCompleted(patient_id, now, tuple(answered), None, checkin_id))
+        out.events.append(
+            AssessmentCompleted(patient_id, now, tuple(answered), None, occurrence_id)
+        )
+        out.events.append(CheckinCompleted(patient_id, now, occurrence_id))
         state.status = ConversationStatus.AWAITING_DIFFICULTY
         out.replies.append(_reply(state, TemplateName.DIFFICULTY, ReplyCategory.QUESTIONNAIRE))
         return
-    out.events.append(CheckinIncomplete(patient_id, now, checkin_id, tuple(state.answers)))
+    out.events.append(CheckinIncomplete(patient_id, now, occurrence_id, tuple(state.answers)))
     state.status = ConversationStatus.INCOMPLETE
     out.replies.append(
         _reply(state, TemplateName.INCOMPLETE, ReplyCategory.QUESTIONNAIRE, clinic_name=clinic_name)
@@ -301,7 +333,7 @@ def _on_difficulty_reply(
         return
     if value is not None:
         state.difficulty = value
-        out.events.append(DifficultyAnswered(patient_id, now, _checkin_id(state), value))
+        out.events.append(DifficultyAnswered(patient_id, now, _occurrence_id(state), value))
     # Item 10 is unscored: after the re-asks the check-in simply ends, answered or not.
     state.status = ConversationStatus.COMPLETED
     state.invalid_attempts = 0
@@ -342,11 +374,11 @@ def _ask_current(state: ConversationState, out: Outcome) -> None:
         )
 
 
-def _checkin_id(state: ConversationState) -> str:
+def _occurrence_id(state: ConversationState) -> str:
     # Only called while a check-in is open, and opening one always sets the id.
-    if state.checkin_id is None:
+    if state.occurrence_id is None:
         raise ValueError("no check-in is open")
-    return state.checkin_id
+    return state.occurrence_id
 
 
 def _reply(

@@ -14,6 +14,9 @@ DEFAULT_LANGUAGE = "en"
 # Enough to absorb Twilio webhook retries and replays after a crash, small enough that a
 # state stays a few hundred bytes.
 MAX_SEEN_SIDS = 20
+# Check-ins started lately: a start signal for one of them is a replay, never a restart
+# (the plan starts each check-in once, at least 5 days apart).
+MAX_STARTED = 8
 # Index of PHQ-9 item 10 (difficulty) in the item sequence: items 1-9 are 0-8.
 DIFFICULTY_INDEX = PHQ9.item_count
 
@@ -45,8 +48,8 @@ def _empty_answers() -> list[int | None]:
 @dataclass(slots=True)
 class ConversationState:
     # The check-in the answers belong to. It stays set after the check-in closes, so partial
-    # answers of an expired or stopped check-in remain attributable; see `open_checkin_id`.
-    checkin_id: str | None = None
+    # answers of an expired or stopped check-in remain attributable; see `open_occurrence_id`.
+    occurrence_id: str | None = None
     language: str = DEFAULT_LANGUAGE
     answers: list[int | None] = field(default_factory=_empty_answers)
     difficulty: int | None = None
@@ -59,14 +62,22 @@ class ConversationState:
     # already in flight when the patient opted out must not text them.
     opted_out: bool = False
     seen_sids: list[str] = field(default_factory=list)  # newest last, at most MAX_SEEN_SIDS
+    started: list[str] = field(default_factory=list)  # occurrence ids, newest last
+
+    def has_started(self, occurrence_id: str) -> bool:
+        return occurrence_id == self.occurrence_id or occurrence_id in self.started
+
+    def remember_start(self, occurrence_id: str) -> None:
+        self.started.append(occurrence_id)
+        del self.started[:-MAX_STARTED]
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
     @property
-    def open_checkin_id(self) -> str | None:
-        return self.checkin_id if self.is_open else None
+    def open_occurrence_id(self) -> str | None:
+        return self.occurrence_id if self.is_open else None
 
     def seen(self, message_sid: str) -> bool:
         return message_sid in self.seen_sids
@@ -77,7 +88,7 @@ class ConversationState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "checkin_id": self.checkin_id,
+            "occurrence_id": self.occurrence_id,
             "language": self.language,
             "answers": list(self.answers),
             "difficulty": self.difficulty,
@@ -88,6 +99,7 @@ class ConversationState:
             "reminders_sent": self.reminders_sent,
             "opted_out": self.opted_out,
             "seen_sids": list(self.seen_sids),
+            "started": list(self.started),
         }
 
     @classmethod
@@ -95,7 +107,7 @@ class ConversationState:
         started = data.get("started_at")
         answers = data.get("answers") or _empty_answers()
         return cls(
-            checkin_id=data.get("checkin_id"),
+            occurrence_id=data.get("occurrence_id"),
             language=normalize_language(data.get("language") or DEFAULT_LANGUAGE),
             answers=[None if a is None else int(a) for a in answers],
             difficulty=None if data.get("difficulty") is None else int(data["difficulty"]),
@@ -106,4 +118,5 @@ class ConversationState:
             reminders_sent=int(data.get("reminders_sent", 0)),
             opted_out=bool(data.get("opted_out", False)),
             seen_sids=[str(s) for s in data.get("seen_sids", [])][-MAX_SEEN_SIDS:],
+            started=[str(s) for s in data.get("started", [])][-MAX_STARTED:],
         )

@@ -1,9 +1,15 @@
 """The clinical rule engine (clinical-rules.md §2-4): one pure core for stream and backtest."""
 
 from afterglow.core.rules.config import RuleConfig
-from afterglow.core.rules.engine import evaluate
+from afterglow.core.rules.engine import decide, evaluate
 from afterglow.core.rules.kinds import PRIORITY, AlertKind
-from afterglow.core.rules.outcomes import AlertAction, AlertDecision
+from afterglow.core.rules.outcomes import (
+    AlertAction,
+    AlertDecision,
+    ProbableRelapseEntered,
+    RuleEffect,
+    RuleOutcome,
+)
 from afterglow.core.rules.state import PatientRuleState, RelapsePhase
 
 __all__ = [
@@ -12,7 +18,11 @@ __all__ = [
     "AlertDecision",
     "AlertKind",
     "PatientRuleState",
+    "ProbableRelapseEntered",
     "RelapsePhase",
     "RuleConfig",
+    "RuleEffect",
+    "RuleOutcome",
+    "decide",
     "evaluate",
 ]

@@ -27,7 +27,12 @@ from afterglow.core.instruments import PHQ9_SELF_HARM_INDEX
 from afterglow.core.rules.config import RuleConfig
 from afterglow.core.rules.kinds import AlertKind
 from afterglow.core.rules.lifecycle import match, resolve
-from afterglow.core.rules.outcomes import AlertDecision
+from afterglow.core.rules.outcomes import (
+    AlertDecision,
+    ProbableRelapseEntered,
+    RuleEffect,
+    RuleOutcome,
+)
 from afterglow.core.rules.state import PatientRuleState, RelapsePhase
 
 DEFAULT_CONFIG = RuleConfig()
@@ -40,6 +45,14 @@ class EventOrderError(ValueError):
 def evaluate(
     state: PatientRuleState, event: ClinicalEvent, config: RuleConfig = DEFAULT_CONFIG
 ) -> list[AlertDecision]:
+    """The alert decisions for one event (what the backtest prints)."""
+    return decide(state, event, config).decisions
+
+
+def decide(
+    state: PatientRuleState, event: ClinicalEvent, config: RuleConfig = DEFAULT_CONFIG
+) -> RuleOutcome:
+    """The alert decisions for one event, and its effects elsewhere (what the stream does)."""
     if event.at.tzinfo is None:
         # Compared with aware times it would fail later, or worse, be read as local time.
         raise NaiveDatetimeError(f"{event.at.isoformat()} has no UTC offset")
@@ -49,9 +62,9 @@ def evaluate(
             f"is before {state.last_event_at.isoformat()}"
         )
     state.last_event_at = event.at
-    decisions: list[AlertDecision] = []
-    _HANDLERS[type(event)](state, event, config, decisions)
-    return decisions
+    outcome = RuleOutcome([], [])
+    _HANDLERS[type(event)](state, event, config, outcome.decisions, outcome.effects)
+    return outcome
 
 
 def meets_response(total: int, baseline: int | None, config: RuleConfig) -> bool:
@@ -67,14 +80,22 @@ def meets_relapse_criterion(total: int, baseline: int | None, config: RuleConfig
 
 
 def _on_enrolled(
-    state: PatientRuleState, event: PatientEnrolled, config: RuleConfig, out: list[AlertDecision]
+    state: PatientRuleState,
+    event: PatientEnrolled,
+    config: RuleConfig,
+    out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     if event.baseline_phq9 is not None:
         state.enrolled_baseline = event.baseline_phq9
 
 
 def _on_infusion(
-    state: PatientRuleState, event: InfusionCompleted, config: RuleConfig, out: list[AlertDecision]
+    state: PatientRuleState,
+    event: InfusionCompleted,
+    config: RuleConfig,
+    out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     # Infusions re-plan check-ins but never change the relapse phase (§3).
     if state.first_infusion_at is None:
@@ -87,14 +108,15 @@ def _on_assessment(
     event: AssessmentCompleted,
     config: RuleConfig,
     out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     total = event.total
     at = event.at
     self_harm = event.items[PHQ9_SELF_HARM_INDEX]
     if self_harm >= config.self_harm_min and (
-        event.checkin_id is None or event.checkin_id not in state.safety_checkins
+        event.occurrence_id is None or event.occurrence_id not in state.safety_checkins
     ):
-        out.append(_safety_for_item(state, event.checkin_id, self_harm, event, config))
+        out.append(_safety_for_item(state, event.occurrence_id, self_harm, event, config))
 
     previous = state.previous_total
     if total >= config.severe_total and (previous is None or previous < config.severe_total):
@@ -116,7 +138,7 @@ def _on_assessment(
 
     first_infusion = state.first_infusion_at
     if first_infusion is not None and at > first_infusion:
-        _after_treatment(state, total, event, config, out)
+        _after_treatment(state, total, event, config, out, effects)
         state.nadir = total if state.nadir is None else min(state.nadir, total)
     else:
         state.pretreatment_total = total
@@ -130,6 +152,7 @@ def _after_treatment(
     event: AssessmentCompleted,
     config: RuleConfig,
     out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     baseline = state.baseline
     responds = meets_response(total, baseline, config)
@@ -150,7 +173,7 @@ def _after_treatment(
                 config,
             )
         )
-    _advance_relapse_phase(state, total, responds, event, config, out)
+    _advance_relapse_phase(state, total, responds, event, config, out, effects)
 
 
 def _advance_relapse_phase(
@@ -160,13 +183,14 @@ def _advance_relapse_phase(
     event: AssessmentCompleted,
     config: RuleConfig,
     out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     at = event.at
     relapsing = meets_relapse_criterion(total, state.baseline, config)
     phase = state.phase
     if phase is RelapsePhase.RESPONDER:
         if relapsing:
-            _enter_probable_relapse(state, total, event, config, out)
+            _enter_probable_relapse(state, total, event, config, out, effects)
     elif phase is RelapsePhase.PROBABLE:
         assert state.probable_since is not None
         if not relapsing:
@@ -190,7 +214,7 @@ def _advance_relapse_phase(
                 )
             )
         else:
-            _enter_probable_relapse(state, total, event, config, out)
+            _enter_probable_relapse(state, total, event, config, out, effects)
     elif phase is RelapsePhase.RELAPSED and responds:
         state.phase = RelapsePhase.RESPONDER
 
@@ -201,9 +225,11 @@ def _enter_probable_relapse(
     event: AssessmentCompleted,
     config: RuleConfig,
     out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     state.phase = RelapsePhase.PROBABLE
     state.probable_since = event.at
+    effects.append(ProbableRelapseEntered(state.patient_id, event.at))
     baseline = state.baseline
     against = "" if baseline is None else f" and above half the baseline {baseline}"
     out.append(
@@ -219,13 +245,13 @@ def _enter_probable_relapse(
 
 def _safety_for_item(
     state: PatientRuleState,
-    checkin_id: str | None,
+    occurrence_id: str | None,
     value: int,
     event: AssessmentCompleted | SelfHarmItemAnswered,
     config: RuleConfig,
 ) -> AlertDecision:
-    if checkin_id is not None:
-        state.remember_safety_checkin(checkin_id)
+    if occurrence_id is not None:
+        state.remember_safety_checkin(occurrence_id)
     return match(
         state,
         AlertKind.SAFETY,
@@ -240,10 +266,11 @@ def _on_self_harm_item(
     event: SelfHarmItemAnswered,
     config: RuleConfig,
     out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     # A1 fires the moment item 9 is answered; the completed questionnaire must not repeat it.
-    if event.value >= config.self_harm_min and event.checkin_id not in state.safety_checkins:
-        out.append(_safety_for_item(state, event.checkin_id, event.value, event, config))
+    if event.value >= config.self_harm_min and event.occurrence_id not in state.safety_checkins:
+        out.append(_safety_for_item(state, event.occurrence_id, event.value, event, config))
 
 
 def _on_crisis_text(
@@ -251,6 +278,7 @@ def _on_crisis_text(
     event: CrisisTextReceived,
     config: RuleConfig,
     out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     out.append(
         match(
@@ -264,7 +292,11 @@ def _on_crisis_text(
 
 
 def _on_expired(
-    state: PatientRuleState, event: CheckinExpired, config: RuleConfig, out: list[AlertDecision]
+    state: PatientRuleState,
+    event: CheckinExpired,
+    config: RuleConfig,
+    out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     at = event.at
     state.expired_streak += 1
@@ -302,7 +334,11 @@ def _on_expired(
 
 
 def _on_opted_out(
-    state: PatientRuleState, event: OptedOut, config: RuleConfig, out: list[AlertDecision]
+    state: PatientRuleState,
+    event: OptedOut,
+    config: RuleConfig,
+    out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     last_infusion = state.last_infusion_at
     if last_infusion is None:
@@ -321,7 +357,11 @@ def _on_opted_out(
 
 
 def _on_resolved(
-    state: PatientRuleState, event: AlertResolved, config: RuleConfig, out: list[AlertDecision]
+    state: PatientRuleState,
+    event: AlertResolved,
+    config: RuleConfig,
+    out: list[AlertDecision],
+    effects: list[RuleEffect],
 ) -> None:
     out.extend(resolve(state, AlertKind(event.kind), event.at, event.alert_id, event.outcome))
 
@@ -331,7 +371,9 @@ def _days(delta: timedelta) -> str:
     return f"{days:.1f} days"
 
 
-_Handler = Callable[[PatientRuleState, Any, RuleConfig, list[AlertDecision]], None]
+_Handler = Callable[
+    [PatientRuleState, Any, RuleConfig, list[AlertDecision], list[RuleEffect]], None
+]
 
 _HANDLERS: dict[type, _Handler] = {
     PatientEnrolled: _on_enrolled,

@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 
 from afterglow.core.rules.config import RuleConfig
-from afterglow.core.rules.kinds import PRIORITY, AlertKind
+from afterglow.core.rules.kinds import NEVER_SUPPRESSED, PRIORITY, AlertKind
 from afterglow.core.rules.outcomes import AlertAction, AlertDecision
 from afterglow.core.rules.state import PatientRuleState
 
@@ -30,7 +30,7 @@ def match(
 ) -> AlertDecision:
     """A rule matched: raise a new alert, attach to the open one, or stay quiet."""
     priority = PRIORITY[kind]
-    if kind is not AlertKind.SAFETY:
+    if kind not in NEVER_SUPPRESSED:
         open_ids = state.open_alerts.get(kind)
         if open_ids:
             return AlertDecision(
@@ -66,7 +66,7 @@ def resolve(
         state.open_alerts[kind] = remaining
     else:
         del state.open_alerts[kind]
-    if kind is not AlertKind.SAFETY:
+    if kind not in NEVER_SUPPRESSED:
         state.resolved_at[kind] = at
     reason = f"resolved: {outcome}" if outcome else "resolved"
     priority = PRIORITY[kind]

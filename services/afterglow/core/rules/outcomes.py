@@ -25,3 +25,23 @@ class AlertDecision:
     priority: str
     at: datetime
     reason: str
+
+
+@dataclass(slots=True)
+class ProbableRelapseEntered:
+    """The patient entered probable relapse (A5, raised or not): the plan adds a
+    confirmatory check-in (docs/rules.md, "Check-in schedule")."""
+
+    patient_id: str
+    at: datetime
+
+
+RuleEffect = ProbableRelapseEntered
+
+
+@dataclass(slots=True)
+class RuleOutcome:
+    """What one event changed: alert decisions, and effects on other parts of the service."""
+
+    decisions: list[AlertDecision]
+    effects: list[RuleEffect]

@@ -50,8 +50,8 @@ class PatientRuleState:
             return self.enrolled_baseline
         return self.pretreatment_total
 
-    def remember_safety_checkin(self, checkin_id: str) -> None:
-        self.safety_checkins = [*self.safety_checkins, checkin_id][-_REMEMBERED_SAFETY_CHECKINS:]
+    def remember_safety_checkin(self, occurrence_id: str) -> None:
+        self.safety_checkins = [*self.safety_checkins, occurrence_id][-_REMEMBERED_SAFETY_CHECKINS:]
 
     def to_dict(self) -> dict[str, Any]:
         return {

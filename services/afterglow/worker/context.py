@@ -1,0 +1,176 @@
+"""What every component of the worker shares, and the one place where an input record is
+handled: decoded, run under its partition's lock inside a unit of work, committed, or sent
+to the dead-letter topic.
+
+The rule (docs/developers.md, "One writer at a time"): every agent that changes state runs
+each record while holding the lock of the record's partition. Inputs are keyed by patient
+(or by clinician, for pages), every catalog topic has the same number of partitions, and a
+table's changelog partition is the partition of the record being processed, so the lock of
+partition p covers every table entry that partition p's records can touch. An agent can no
+longer read an entry, await the broker, and save what it read over another agent's change.
+The senders are the exception: they alone write the send ledger, and they must not hold a
+partition while the SMS provider answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from afterglow.clock import Clock
+from afterglow.config import Settings
+from afterglow.intake.records import decode_json_object, require_key
+from afterglow.topics import CLINICAL_EVENTS, DEADLETTER, topic_spec
+from afterglow.validation import InvalidEvent, SchemaCatalog
+from afterglow.worker.deadletter import deadletter_record, encode
+from afterglow.worker.metrics import WorkerMetrics
+from afterglow.worker.runtime import Runtime, Topic
+from afterglow.worker.unit_of_work import StateTable, UnitOfWork, current_unit, running
+
+log = logging.getLogger(__name__)
+
+# A handler returns the outcome it counts under (`afterglow_records_total{outcome=...}`).
+Handler = Callable[[Any], Awaitable[str]]
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    catalog: SchemaCatalog
+    metrics: WorkerMetrics
+    clock: Clock
+    runtime: Runtime
+    _topics: dict[str, Topic] = field(default_factory=dict)
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The clinic's registry, read by most components and written by intake only.
+        self.clinicians = self.table("clinicians", "clinician_id -> latest valid record")
+        self.patients = self.table("patients", "patient_id -> latest valid registration")
+        self.infusions = self.table(
+            "infusions", "patient_id -> infusion history, ordered, unique by event_id"
+        )
+
+    # -- state and topics ------------------------------------------------------------------
+
+    def table(self, name: str, help: str) -> StateTable:
+        return self.runtime.table(name, help)
+
+    def topic(self, name: str) -> Topic:
+        """A catalog topic by its contract name (the physical name carries the prefix)."""
+        topic = self._topics.get(name)
+        if topic is None:
+            topic = self._topics[name] = self.runtime.topic(self.settings.topic(name))
+        return topic
+
+    async def publish(
+        self,
+        name: str,
+        record: Mapping[str, Any] | None,
+        key: bytes | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Send a record (None: a tombstone). Inside a handler its delivery is awaited when
+        the unit of work commits, before any table write of that record is applied. Outside
+        one (a timer), it is awaited here."""
+        value = None if record is None else orjson.dumps(record)
+        delivery = await self.topic(name).send(key=key, value=value, partition=partition)
+        unit = current_unit()
+        if unit is None:
+            await delivery
+        else:
+            unit.track(delivery)
+
+    async def publish_clinical(self, record: Mapping[str, Any]) -> None:
+        """Into the monitor's input, keyed by patient."""
+        self.metrics.clinical_events.labels(record["type"]).inc()
+        await self.publish(CLINICAL_EVENTS, record, record["patient_id"].encode())
+
+    def decode(self, name: str, event: Any) -> Mapping[str, Any]:
+        """A record of topic `name`, validated against its schema, its key checked."""
+        spec = topic_spec(name)
+        data = self.catalog.validate(spec.schema, decode_json_object(event.value))
+        key_field = spec.key_field_of(data)
+        if key_field is not None:
+            require_key(event.key, str(data[key_field]), key_field)
+        return data
+
+    # -- agents ----------------------------------------------------------------------------
+
+    def agent_for(
+        self, name: str, agent_name: str, handle: Handler, *, exclusive: bool = True
+    ) -> None:
+        """An agent that runs `handle` on every record of catalog topic `name`
+        (`exclusive=False` only for agents that own all the state they write)."""
+
+        async def process(event: Any) -> None:
+            await self.handle_record(event, handle, exclusive=exclusive)
+
+        self.runtime.agent(self.settings.topic(name), agent_name, process)
+
+    async def handle_record(self, event: Any, handle: Handler, *, exclusive: bool = True) -> None:
+        """One record: under its partition's lock, inside a unit of work; any failure goes to
+        deadletter and the stream goes on (an exception escaping a Faust agent would ack
+        and skip the record silently)."""
+        lock = self._lock(event.message.partition) if exclusive else contextlib.nullcontext()
+        async with lock:
+            unit = UnitOfWork()
+            try:
+                with running(unit):
+                    outcome = await handle(event)
+                    await unit.commit()
+            except InvalidEvent as error:
+                await self.deadletter(event, str(error))
+            except Exception as error:  # noqa: BLE001 - any failure must reach deadletter
+                await self.internal_error(event, error)
+            else:
+                self.metrics.records.labels(event.message.topic, outcome).inc()
+
+    def _lock(self, partition: int) -> asyncio.Lock:
+        return self._locks.setdefault(partition, asyncio.Lock())
+
+    # -- failures --------------------------------------------------------------------------
+
+    async def deadletter(self, event: Any, error: str) -> None:
+        message = event.message
+        record = deadletter_record(
+            source_topic=message.topic,
+            error=error,
+            key=event.key,
+            value=event.value,
+            partition=message.partition,
+            offset=message.offset,
+            at=self.clock.now(),
+        )
+        delivery = await self.topic(DEADLETTER).send(value=encode(record))
+        await delivery
+        self.metrics.records.labels(message.topic, "deadletter").inc()
+
+    async def internal_error(self, event: Any, error: Exception) -> None:
+        # The exception text may quote patient data: log only its type and the record's place.
+        message = event.message
+        log.error(
+            "internal error %s on %s[%s]@%s; record sent to deadletter",
+            type(error).__name__,
+            message.topic,
+            message.partition,
+            message.offset,
+        )
+        await self.deadletter(event, f"internal error: {type(error).__name__}")
+
+    # -- time ------------------------------------------------------------------------------
+
+    def arrival_time(self, stamped: str) -> str:
+        """When something from outside the worker (a text, a dashboard click) happened, on
+        the worker's clock: the stamp itself in real time. Under AFTERGLOW_CLOCK_SPEED the
+        web process, which stamped it, does not share the worker's simulated clock, so the
+        worker's own simulated now is used instead."""
+        if self.settings.clock_speed == 1:
+            return stamped
+        return self.clock.now().isoformat()
