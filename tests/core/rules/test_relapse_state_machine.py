@@ -7,8 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from afterglow.core.rules import AlertAction, AlertDecision, RelapsePhase
-from tests.core.builders import Patient, at, raised, responder
+from afterglow.core.events import AssessmentCompleted
+from afterglow.core.rules import (
+    AlertAction,
+    AlertDecision,
+    ProbableRelapseEntered,
+    RelapsePhase,
+    decide,
+)
+from tests.core.builders import Patient, at, items_for, raised, responder
 
 MINUS_FIVE = timezone(timedelta(hours=-5))
 RELAPSE_KINDS = ("probable_relapse", "relapse")
@@ -207,3 +214,25 @@ def test_infusions_do_not_change_responder() -> None:
     patient.infuse(at(10))
     assert patient.state.phase is RelapsePhase.RESPONDER
     assert patient.state.responder
+
+
+def _entered(patient: Patient, when: datetime, total: int) -> list[ProbableRelapseEntered]:
+    effects = decide(patient.state, AssessmentCompleted("pt-1", when, items_for(total))).effects
+    return [e for e in effects if isinstance(e, ProbableRelapseEntered)]
+
+
+def test_entering_probable_relapse_asks_for_a_confirmation_whatever_the_alert_did() -> None:
+    patient, first = responder(baseline=20, nadir=4)[0], at(14)
+    assert _entered(patient, first, 11) == [ProbableRelapseEntered("pt-1", first)]
+    # Under 5 days: still probable, nothing new to confirm.
+    assert _entered(patient, at(16), 12) == []
+    # Over 15 days: probable relapse restarts (the open A5 gets an update, not a new alert),
+    # and the restarted one needs its own confirmation.
+    restarted = at(14 + 16)
+    assert _entered(patient, restarted, 12) == [ProbableRelapseEntered("pt-1", restarted)]
+
+
+def test_no_confirmation_is_asked_for_a_confirmed_relapse_or_a_recovery() -> None:
+    patient = probable()[0]
+    assert _entered(patient, at(14 + 6), 12) == []  # relapse confirmed
+    assert _entered(patient, at(14 + 12), 3) == []  # response again
