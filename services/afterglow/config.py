@@ -1,4 +1,4 @@
-"""Typed settings read from the environment (contract.md §4 plus Afterglow's own knobs)."""
+"""Typed settings read from the environment (README.md, "Configuration"), and our own knobs."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""`afterglow backtest`: the clinical rules replayed over a recorded history (contract.md §1)."""
+"""`afterglow backtest`: the clinical rules replayed over a recorded history (see the README)."""

@@ -1,6 +1,6 @@
 """Follow-up time per patient, the denominator of alert burden.
 
-A patient is in follow-up from each infusion until 365 days after it (clinical-rules.md §5);
+A patient is in follow-up from each infusion until 365 days after it (docs/rules.md);
 overlapping windows merge. The history ends at its latest event, which caps every window.
 """
 

@@ -32,7 +32,7 @@ def backtest(
         typer.Option(
             "--clinic",
             help="Use this clinic's rule thresholds from the clinic settings file "
-            "(AFTERGLOW_CLINICS_FILE). Default: the thresholds of clinical-rules.md.",
+            "(AFTERGLOW_CLINICS_FILE). Default: the thresholds of docs/rules.md.",
         ),
     ] = None,
 ) -> None:

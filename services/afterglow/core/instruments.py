@@ -2,7 +2,7 @@
 
 PHQ-9 and GAD-7 are free to reproduce; the copyright line travels with the definition.
 Sources: Kroenke, Spitzer & Williams 2001 (PHQ-9 bands); Spitzer et al. 2006 (GAD-7);
-LOINC codes as used in the HL7 US Core examples (clinical-rules.md §1).
+LOINC codes as used in the HL7 US Core examples (docs/rules.md).
 """
 
 from __future__ import annotations

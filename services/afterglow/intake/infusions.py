@@ -1,4 +1,4 @@
-"""A patient's infusion history, idempotent by `event_id` (contract.md §2)."""
+"""A patient's infusion history, idempotent by `event_id` (docs/operators.md, "Topics")."""
 
 from __future__ import annotations
 

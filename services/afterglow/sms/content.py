@@ -1,4 +1,4 @@
-"""Content rules for what a clinic configures into patient texts (clinical-rules.md §6).
+"""Content rules for what a clinic configures into patient texts (docs/rules.md).
 
 Templates are checked by the test suite; a clinic's display name goes into every first
 message at run time, so it is checked when the clinic settings are loaded.

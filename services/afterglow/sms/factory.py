@@ -10,7 +10,7 @@ from afterglow.sms.twilio_gateway import TwilioGateway
 
 
 def uses_simulator(settings: Settings) -> bool:
-    """True when neither TWILIO_ACCOUNT_SID nor TWILIO_AUTH_TOKEN is set (contract.md §4)."""
+    """True when neither TWILIO_ACCOUNT_SID nor TWILIO_AUTH_TOKEN is set (the README)."""
     return not settings.twilio_account_sid and not settings.twilio_auth_token
 
 

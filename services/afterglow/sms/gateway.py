@@ -21,7 +21,7 @@ class FailureKind(StrEnum):
     REJECTED = "rejected"  # anything else the provider refused
 
 
-# Twilio error codes and what they mean for us (architecture.md, "SMS without double sends").
+# Twilio error codes and what they mean for us (docs/developers.md, "Text messages").
 TWILIO_ERROR_KINDS: dict[int, FailureKind] = {
     21610: FailureKind.OPTED_OUT,
     21211: FailureKind.BAD_NUMBER,

@@ -1,6 +1,6 @@
 """`TwilioGateway`: real Twilio through the SDK 9.x async client, without SDK retries.
 
-No double sends (architecture.md, "SMS without double sends"):
+No double sends (docs/developers.md, "Text messages"):
 
 * The HTTP client never retries. `AsyncTwilioHttpClient(max_retries=n)` wraps its session in
   `aiohttp_retry`, which re-POSTs on any 5xx; a 5xx can come after Twilio accepted the

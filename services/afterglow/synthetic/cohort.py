@@ -1,4 +1,4 @@
-"""A synthetic cohort in the backtest history format (contract.md §1).
+"""A synthetic cohort in the backtest history format (README.md, "Commands").
 
 The trajectories follow the published shape of ketamine treatment for depression: most
 patients respond during an induction series of six infusions, many lose the response after

@@ -1,4 +1,4 @@
-"""Twilio webhooks (contract.md §3): `POST /twilio/sms` (inbound texts) and
+"""Twilio webhooks (docs/operators.md): `POST /twilio/sms` (inbound texts) and
 `POST /twilio/status` (delivery status callbacks).
 
 * A request without a valid `X-Twilio-Signature` for TWILIO_AUTH_TOKEN gets 403 and

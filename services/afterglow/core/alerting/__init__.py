@@ -1,4 +1,4 @@
-"""The alert desk (clinical-rules.md §4): alert records, escalation, acknowledgment codes,
+"""The alert desk (docs/rules.md): alert records, escalation, acknowledgment codes,
 clinician replies and actions. Pure: every function takes `now`; the stream shell stores
 records with `to_dict`/`from_dict` and sends the texts."""
 

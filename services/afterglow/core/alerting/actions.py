@@ -1,4 +1,4 @@
-"""Clinician actions on an alert (clinical-rules.md §4): acknowledge takes ownership and
+"""Clinician actions on an alert (docs/rules.md): acknowledge takes ownership and
 stops escalation; resolve closes the alert with an outcome. Acknowledge is not resolve.
 
 Both are safe to repeat (a duplicated SMS, a replayed stream): a second call reports what

@@ -1,4 +1,4 @@
-"""Escalation of unacknowledged alerts (clinical-rules.md §4).
+"""Escalation of unacknowledged alerts (docs/rules.md).
 
 Defaults: P1 unacknowledged after 15 min -> backup clinician, after 30 min -> medical
 director, "repeat once" -- read here as the same backup -> director sequence paged a second

@@ -2,7 +2,7 @@
 
 One Jinja2 file per message and language: templates/sms/<language>/<name>.j2, rendered with
 `afterglow.sms.templates.render`. Like the patient texts they carry no diagnosis, drug name,
-score, patient name or the words "depression"/"ketamine" (clinical-rules.md §6): a page says
+score, patient name or the words "depression"/"ketamine" (docs/rules.md): a page says
 only which clinic, an opaque patient reference, the priority and the code to reply with.
 """
 

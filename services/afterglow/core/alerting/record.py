@@ -1,4 +1,4 @@
-"""One clinician alert as the alert desk keeps it (clinical-rules.md §4), and its JSON form
+"""One clinician alert as the alert desk keeps it (docs/rules.md), and its JSON form
 for Faust tables.
 
 The rule engine decides *that* an alert exists (raised, attached, resolved); this record is

@@ -1,4 +1,4 @@
-"""The SMS conversation (clinical-rules.md §6): a pure state machine, one state per patient.
+"""The SMS conversation (docs/rules.md): a pure state machine, one state per patient.
 
 The shell feeds it check-in signals (start, reminder, expiry) and inbound texts; it returns
 the replies to render and send (template names and parameters, never text) and the events

@@ -1,5 +1,5 @@
 """What may go out: at most 3 outbound non-crisis texts per patient per local day besides
-the questionnaire itself (clinical-rules.md §5), and nothing but keyword and crisis replies
+the questionnaire itself (docs/rules.md), and nothing but keyword and crisis replies
 once the clinic has withdrawn SMS consent (§6). Crisis replies and STOP/START/HELP
 confirmations are never held back: carriers require the confirmations, and safety comes
 first."""

@@ -1,4 +1,4 @@
-"""The SMS conversation state machine (clinical-rules.md §6).
+"""The SMS conversation state machine (docs/rules.md).
 
 Each function updates the `ConversationState` it is given and returns an `Outcome`: the
 replies to send and the events to publish. Order of precedence for an inbound text:
@@ -45,7 +45,7 @@ from afterglow.core.instruments import PHQ9_SELF_HARM_INDEX
 
 # After an unusable reply the item is asked again at most this many times: first as a
 # clarification that spells out the scale, then up to two more times as the plain question
-# (clinical-rules.md §6). The next unusable reply leaves the item unanswered, so a patient
+# (docs/rules.md). The next unusable reply leaves the item unanswered, so a patient
 # is never stuck on one question.
 MAX_REASKS = 3
 # A check-in in these states has not been answered: when it closes, it was missed.
@@ -290,7 +290,7 @@ def _check_self_harm(
     state: ConversationState, patient_id: str, now: datetime, out: Outcome
 ) -> None:
     """Item 9 >= 1: crisis resources and the P1 trigger before any other reply or event,
-    whether or not the questionnaire is ever finished (clinical-rules.md §3 A1, §6)."""
+    whether or not the questionnaire is ever finished (docs/rules.md)."""
     value = state.answers[PHQ9_SELF_HARM_INDEX]
     if value is None or value < 1:
         return

@@ -25,7 +25,7 @@ class Keyword(StrEnum):
     HELP = "help"
 
 
-# The carrier/Twilio standard keyword set (clinical-rules.md §6). Matched on the whole message
+# The carrier/Twilio standard keyword set (docs/rules.md). Matched on the whole message
 # only: "please stop asking about sleep" is an answer attempt, not an opt-out.
 _KEYWORDS: dict[str, Keyword] = {
     **dict.fromkeys(

@@ -51,7 +51,7 @@ TEMPLATE_PARAMS: dict[TemplateName, frozenset[str]] = {
 
 class ReplyCategory(StrEnum):
     """Why a message is sent: the shell's send window and daily cap depend on it (crisis and
-    keyword confirmations are exempt from the window, clinical-rules.md §5)."""
+    keyword confirmations are exempt from the window, docs/rules.md)."""
 
     QUESTIONNAIRE = "questionnaire"
     CRISIS = "crisis"

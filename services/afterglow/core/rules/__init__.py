@@ -1,4 +1,4 @@
-"""The clinical rule engine (clinical-rules.md §2-4): one pure core for stream and backtest."""
+"""The clinical rule engine (docs/rules.md): one pure core for stream and backtest."""
 
 from afterglow.core.rules.config import RuleConfig
 from afterglow.core.rules.engine import decide, evaluate

@@ -1,4 +1,4 @@
-"""Rule thresholds. Defaults are clinical-rules.md's; a clinic may override any of them
+"""Rule thresholds. Defaults are docs/rules.md's; a clinic may override any of them
 except the safety rule's "never suppressed", which is not a setting at all."""
 
 from __future__ import annotations

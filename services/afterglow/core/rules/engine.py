@@ -1,4 +1,4 @@
-"""The rule engine: one event in, alert decisions out (clinical-rules.md §2-4).
+"""The rule engine: one event in, alert decisions out (docs/rules.md).
 
 `evaluate` is deterministic and does no I/O; time comes only from the events. It updates
 the patient's `PatientRuleState` in place (the caller owns it: a Faust table value or a

@@ -1,4 +1,4 @@
-"""Alert lifecycle inside the rule state (clinical-rules.md §4): one open alert per
+"""Alert lifecycle inside the rule state (docs/rules.md): one open alert per
 (patient, kind), a quiet period after resolution, and safety alerts that are never
 deduplicated or suppressed."""
 

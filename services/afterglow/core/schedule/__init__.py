@@ -1,1 +1,1 @@
-"""The check-in planner (clinical-rules.md §5): pure functions, `now` always a parameter."""
+"""The check-in planner (docs/rules.md): pure functions, `now` always a parameter."""

@@ -1,4 +1,4 @@
-"""Schedule defaults (clinical-rules.md §5); a clinic may override them in its settings."""
+"""Schedule defaults (docs/rules.md); a clinic may override them in its settings."""
 
 from __future__ import annotations
 

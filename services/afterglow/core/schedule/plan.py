@@ -1,4 +1,4 @@
-"""A patient's check-in plan and how it changes (clinical-rules.md §5).
+"""A patient's check-in plan and how it changes (docs/rules.md).
 
 `PatientSchedule` is the whole memory of the planner for one patient. Every change goes
 through `replan`, which recomputes the wanted occurrences from the facts (last infusion,
