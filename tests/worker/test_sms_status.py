@@ -42,16 +42,22 @@ def test_a_carrier_opt_out_is_audited_with_the_callbacks_time_and_a_stable_id(
     assert audit[0]["actor"] == "carrier"
 
 
-def test_a_carrier_opt_out_that_could_not_be_published_is_published_on_redelivery(
+def test_a_carrier_opt_out_the_broker_refuses_is_sent_again_and_saved_only_after(
     tmp_path: Path,
 ) -> None:
-    async def scenario() -> list[dict[str, Any]]:
+    async def scenario() -> tuple[list[dict[str, Any]], Any]:
         shell = build_shell(tmp_path)
         shell.broker.failing.add("afterglow.consent")
-        await shell.deliver("afterglow.sms.status", _callback(), "SM-1")
+        handling = asyncio.ensure_future(shell.deliver("afterglow.sms.status", _callback(), "SM-1"))
+        await asyncio.sleep(0.3)
+        # Refused so far: nothing published, and the delivery not saved either (a crash
+        # now must replay the callback, or the opt-out would be lost).
+        saved_meanwhile = shell.table("deliveries").store.get(b"SM-1")
         shell.broker.failing.clear()
-        await shell.deliver("afterglow.sms.status", _callback(), "SM-1")  # Kafka redelivers
-        return shell.published("afterglow.consent")
+        await handling
+        assert shell.table("deliveries").get(b"SM-1")["error_code"] == 21610
+        return shell.published("afterglow.consent"), saved_meanwhile
 
-    consent = asyncio.run(scenario())
+    consent, saved_meanwhile = asyncio.run(scenario())
+    assert saved_meanwhile is None
     assert [c["action"] for c in consent] == ["opt_out"]

@@ -9,6 +9,10 @@ from typing import Any
 from afterglow.worker.unit_of_work import StateTable, UnitOfWork, running
 
 
+async def _no_resend() -> Any:
+    raise AssertionError("nothing is refused here")
+
+
 def _table() -> tuple[StateTable, dict[bytes, Any], list[tuple[bytes, Any]]]:
     store: dict[bytes, Any] = {b"k": 1}
     durable: list[tuple[bytes, Any]] = []
@@ -30,7 +34,7 @@ def test_writes_are_staged_read_back_and_applied_only_after_every_delivery() -> 
             table[b"new"] = "x"
             del table[b"k"]
             table[b"k"] = 3
-            unit.track(delivery)
+            unit.track(delivery, _no_resend)
             assert (table.get(b"k"), table[b"new"], b"new" in table) == (3, "x", True)
             assert dict(table.items()) == {b"k": 3, b"new": "x"}
             committing = asyncio.ensure_future(unit.commit())
@@ -84,3 +88,46 @@ def test_a_durable_write_is_in_the_broker_at_once_and_not_written_twice() -> Non
         assert store[b"claim"] == "claimed"
 
     asyncio.run(scenario())
+
+
+def test_writes_exposed_by_a_unit_are_read_by_the_next_before_they_are_saved() -> None:
+    async def scenario() -> None:
+        table, store, _ = _table()
+        first = UnitOfWork()
+        with running(first):
+            table[b"k"] = 2
+        first.expose()
+        second = UnitOfWork()
+        with running(second):
+            assert table.get(b"k") == 2  # the next handler sees it at once
+            table[b"k"] = table[b"k"] + 1
+        second.expose()
+        assert store == {b"k": 1}  # nothing saved yet
+        first.save()
+        assert store == {b"k": 2}
+        assert table.get(b"k") == 3  # the later write still pends
+        second.save()
+        assert store == {b"k": 3}
+
+    asyncio.run(scenario())
+
+
+def test_a_refused_record_is_sent_again_until_the_broker_takes_it() -> None:
+    async def scenario() -> int:
+        loop = asyncio.get_running_loop()
+        refused: asyncio.Future[None] = loop.create_future()
+        refused.set_exception(ConnectionError("broker down"))
+        sent: list[int] = []
+
+        async def resend() -> Any:
+            sent.append(1)
+            accepted: asyncio.Future[None] = loop.create_future()
+            accepted.set_result(None)
+            return accepted
+
+        unit = UnitOfWork()
+        unit.track(refused, resend)
+        await unit.delivered()
+        return len(sent)
+
+    assert asyncio.run(scenario()) == 1

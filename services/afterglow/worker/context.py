@@ -1,14 +1,16 @@
 """What every component of the worker shares, and the one place where an input record is
-handled: decoded, run under its partition's lock inside a unit of work, committed, or sent
-to the dead-letter topic.
+handled: decoded, run under its partition's lock inside a unit of work, saved in order, or
+sent to the dead-letter topic.
 
 The rule (docs/developers.md, "One writer at a time"): every agent that changes state runs
-each record while holding the lock of the record's partition. Inputs are keyed by patient
-(or by clinician, for pages), every catalog topic has the same number of partitions, and a
-table's changelog partition is the partition of the record being processed, so the lock of
-partition p covers every table entry that partition p's records can touch. An agent can no
-longer read an entry, await the broker, and save what it read over another agent's change.
-The senders are the exception: they alone write the send ledger, and they must not hold a
+each record's logic while holding the lock of the record's partition. Inputs are keyed by
+patient (or by clinician, for pages), every catalog topic has the same number of
+partitions, and a table's changelog partition is the partition of the record being
+processed, so the lock of partition p covers every table entry that partition p's records
+can touch. An agent can no longer read an entry, await the broker, and save what it read
+over another agent's change. The lock is released while the record's outputs travel to
+the broker; the partition's journal then saves units in the order they held the lock. The
+senders are the exception: they alone write the send ledger, and they must not hold a
 partition while the SMS provider answers.
 """
 
@@ -31,9 +33,14 @@ from afterglow.validation import InvalidEvent, SchemaCatalog
 from afterglow.worker.deadletter import deadletter_record, encode
 from afterglow.worker.metrics import WorkerMetrics
 from afterglow.worker.runtime import Runtime, Topic
-from afterglow.worker.unit_of_work import StateTable, UnitOfWork, current_unit, running
+from afterglow.worker.unit_of_work import Journal, StateTable, UnitOfWork, current_unit, running
 
 log = logging.getLogger(__name__)
+
+# The broker refuses records over 1,000,000 bytes by default (message.max.bytes); a record
+# that could never be delivered must fail its handler (and go to deadletter), not stall
+# its partition's saves forever.
+MAX_RECORD_BYTES = 900_000
 
 # A handler returns the outcome it counts under (`afterglow_records_total{outcome=...}`).
 Handler = Callable[[Any], Awaitable[str]]
@@ -48,6 +55,7 @@ class WorkerContext:
     runtime: Runtime
     _topics: dict[str, Topic] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    _journals: dict[int, Journal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The clinic's registry, read by most components and written by intake only.
@@ -76,16 +84,22 @@ class WorkerContext:
         key: bytes | None = None,
         partition: int | None = None,
     ) -> None:
-        """Send a record (None: a tombstone). Inside a handler its delivery is awaited when
-        the unit of work commits, before any table write of that record is applied. Outside
-        one (a timer), it is awaited here."""
+        """Send a record (None: a tombstone). Inside a handler, the handler's table writes
+        are saved only once the broker has it. Outside one (a timer), it is awaited here."""
         value = None if record is None else orjson.dumps(record)
-        delivery = await self.topic(name).send(key=key, value=value, partition=partition)
+        if value is not None and len(value) > MAX_RECORD_BYTES:
+            raise ValueError(f"a {name} record of {len(value)} bytes is over the broker's limit")
+        topic = self.topic(name)
+
+        async def send() -> Any:
+            return await topic.send(key=key, value=value, partition=partition)
+
+        delivery = await send()
         unit = current_unit()
         if unit is None:
             await delivery
         else:
-            unit.track(delivery)
+            unit.track(delivery, send)
 
     async def publish_clinical(self, record: Mapping[str, Any]) -> None:
         """Into the monitor's input, keyed by patient."""
@@ -115,27 +129,49 @@ class WorkerContext:
         self.runtime.agent(self.settings.topic(name), agent_name, process)
 
     async def handle_record(self, event: Any, handle: Handler, *, exclusive: bool = True) -> None:
-        """One record: under its partition's lock, inside a unit of work; any failure goes to
-        deadletter and the stream goes on (an exception escaping a Faust agent would ack
-        and skip the record silently)."""
-        lock = self._lock(event.message.partition) if exclusive else contextlib.nullcontext()
+        """One record: its logic under its partition's lock, inside a unit of work; then its
+        writes saved in the partition's order once its records are in Kafka. Any failure of
+        the logic goes to deadletter and the stream goes on (an exception escaping a Faust
+        agent would ack and skip the record silently)."""
+        partition = event.message.partition
+        unit = UnitOfWork()
+        failure: Exception | None = None
+        lock = self._lock(partition) if exclusive else contextlib.nullcontext()
         async with lock:
-            unit = UnitOfWork()
             try:
                 with running(unit):
                     outcome = await handle(event)
-                    await unit.commit()
-            except InvalidEvent as error:
-                await self.deadletter(event, str(error))
             except Exception as error:  # noqa: BLE001 - any failure must reach deadletter
-                await self.internal_error(event, error)
+                failure = error
             else:
-                self.metrics.records.labels(event.message.topic, outcome).inc()
+                unit.expose()
+                previous, mine = self._journal(partition).enter() if exclusive else (None, None)
+        if failure is not None:
+            await self._failed(event, failure)
+            return
+        try:
+            await unit.delivered()
+            if previous is not None:
+                await previous
+            unit.save()
+        finally:
+            if mine is not None:
+                self._journal(partition).leave(mine)
+        self.metrics.records.labels(event.message.topic, outcome).inc()
 
     def _lock(self, partition: int) -> asyncio.Lock:
         return self._locks.setdefault(partition, asyncio.Lock())
 
+    def _journal(self, partition: int) -> Journal:
+        return self._journals.setdefault(partition, Journal())
+
     # -- failures --------------------------------------------------------------------------
+
+    async def _failed(self, event: Any, error: Exception) -> None:
+        if isinstance(error, InvalidEvent):
+            await self.deadletter(event, str(error))
+        else:
+            await self.internal_error(event, error)
 
     async def deadletter(self, event: Any, error: str) -> None:
         message = event.message

@@ -1,24 +1,43 @@
-"""One input record's effects, committed in the project's one order: publish, await every
+"""One input record's effects, saved in the project's one order: publish, await every
 delivery, then save the record's table writes.
 
 Faust sends table changelogs and plain records through different buffers, so a crash can
 leave a saved "already handled" in Kafka without the records it stands for. Handlers never
 order this themselves: every agent handler runs inside a `UnitOfWork`
-(`WorkerContext.handle_record`). While it runs, writes to a `StateTable` are staged (the
-handler reads its own writes); records it publishes go out at once. `commit` awaits the
-deliveries and only then applies the writes, so a crash replays the record onto the old
-state and republishes the same deterministic ids, which readers recognise. A handler that
-raises commits nothing.
+(`WorkerContext.handle_record`), in three steps.
+
+1. **Handle** (under the partition's lock): writes to a `StateTable` are staged in the unit
+   (the handler reads its own writes); records it publishes go to the producer at once.
+2. **Expose** (still under the lock): the staged writes become the tables' pending values,
+   which every later handler reads. The lock is released: the next record's logic runs
+   while this one's records are on their way to the broker.
+3. **Save** (in lock order, per partition): once every record of the unit is acknowledged
+   and every earlier unit of the partition is saved, the writes go to the tables (and
+   their changelogs), and the agent moves on to its next record.
+
+Saved units are therefore always a prefix, in lock order, of the units handled, and each
+saved unit's records are in Kafka. A crash replays every unsaved record onto the saved
+state, and the replay republishes the same deterministic ids, which readers recognise. A
+handler that raises exposes and saves nothing. A record the broker refuses is sent again
+until the broker takes it (by then later handlers may have read the unit's writes, so it
+cannot be undone): an outage holds the partition's saves, never reorders them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+log = logging.getLogger(__name__)
+
 _DELETED = object()
 _CURRENT: ContextVar[UnitOfWork | None] = ContextVar("afterglow_unit_of_work", default=None)
+_RESEND_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+_sequence = itertools.count(1)
 
 
 class Store(Protocol):
@@ -33,16 +52,20 @@ class Store(Protocol):
 
 # Writes `value` under `key` and returns once the broker holds that changelog record.
 DurableWrite = Callable[[bytes, Any], Awaitable[None]]
+# Hands a record to the producer again; returns its new delivery.
+Resend = Callable[[], Awaitable[Awaitable[Any]]]
 
 
 class UnitOfWork:
     def __init__(self) -> None:
-        self._deliveries: list[Awaitable[Any]] = []
+        self.seq = next(_sequence)
+        self._deliveries: list[tuple[Awaitable[Any], Resend]] = []
         self._writes: dict[tuple[int, bytes], tuple[StateTable, Any]] = {}
+        self.resends = 0
 
-    def track(self, delivery: Awaitable[Any]) -> None:
-        """A record handed to the producer; `commit` waits for the broker's acknowledgment."""
-        self._deliveries.append(delivery)
+    def track(self, delivery: Awaitable[Any], resend: Resend) -> None:
+        """A record handed to the producer; the unit is saved only once the broker has it."""
+        self._deliveries.append((delivery, resend))
 
     def stage(self, table: StateTable, key: bytes, value: Any) -> None:
         self._writes[(id(table), key)] = (table, value)
@@ -59,13 +82,65 @@ class UnitOfWork:
             if table_id == id(table):
                 yield key, value
 
-    async def commit(self) -> None:
-        for delivery in self._deliveries:
-            await delivery
-        self._deliveries.clear()
+    def expose(self) -> None:
+        """Make the writes the tables' pending values (read by every later handler)."""
         for (_, key), (table, value) in self._writes.items():
-            table.apply(key, value)
+            table.pend(key, value, self.seq)
+
+    async def delivered(self) -> None:
+        """Every record of the unit acknowledged by the broker (re-sent until it is)."""
+        for delivery, resend in self._deliveries:
+            attempt = 0
+            while True:
+                try:
+                    await delivery
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - any refusal: send it again
+                    delay = _RESEND_DELAYS_S[min(attempt, len(_RESEND_DELAYS_S) - 1)]
+                    log.warning(
+                        "the broker refused a record (%s); sending it again in %.1f s",
+                        type(error).__name__,
+                        delay,
+                    )
+                    self.resends += 1
+                    attempt += 1
+                    await asyncio.sleep(delay)
+                    delivery = await resend()
+        self._deliveries.clear()
+
+    def save(self) -> None:
+        """Apply the writes to the tables (after `delivered`, in lock order)."""
+        for (_, key), (table, value) in self._writes.items():
+            table.settle(key, value, self.seq)
         self._writes.clear()
+
+    async def commit(self) -> None:
+        """Expose, await delivery, save: for a unit that no other handler can overlap."""
+        self.expose()
+        await self.delivered()
+        self.save()
+
+
+class Journal:
+    """The order in which one partition's units save: the order they held its lock."""
+
+    def __init__(self) -> None:
+        self._tail: asyncio.Future[None] | None = None
+
+    def enter(self) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
+        """Call under the partition's lock: (the previous unit's turn, this unit's turn)."""
+        previous = self._tail
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tail = mine
+        return previous, mine
+
+    def leave(self, mine: asyncio.Future[None]) -> None:
+        if not mine.done():
+            mine.set_result(None)
+        if self._tail is mine:
+            self._tail = None
 
 
 def current_unit() -> UnitOfWork | None:
@@ -88,13 +163,15 @@ class running:
 
 
 class StateTable:
-    """A table as the handlers see it: dict-like, with writes staged in the current unit of
-    work. Values are JSON-like; assign them back (`t[k] = v`), never mutate in place."""
+    """A table as the handlers see it: dict-like; a handler's writes are staged in its unit
+    of work, pending once exposed, stored once saved. Values are JSON-like; assign them back
+    (`t[k] = v`), never mutate in place."""
 
     def __init__(self, name: str, store: Store, durable_write: DurableWrite) -> None:
         self.name = name
         self.store = store
         self._durable_write = durable_write
+        self._pending: dict[bytes, tuple[Any, int]] = {}
 
     def get(self, key: bytes, default: Any = None) -> Any:
         unit = current_unit()
@@ -105,6 +182,9 @@ class StateTable:
                 pass
             else:
                 return default if value is _DELETED else value
+        pending = self._pending.get(key)
+        if pending is not None:
+            return default if pending[0] is _DELETED else pending[0]
         return self.store.get(key, default)
 
     def __getitem__(self, key: bytes) -> Any:
@@ -119,7 +199,8 @@ class StateTable:
     def __setitem__(self, key: bytes, value: Any) -> None:
         unit = current_unit()
         if unit is None:
-            self.apply(key, value)
+            self._pending.pop(key, None)
+            self._apply(key, value)
         else:
             unit.stage(self, key, value)
 
@@ -134,13 +215,15 @@ class StateTable:
         return value
 
     def items(self) -> Iterator[tuple[bytes, Any]]:
-        """Every entry, this unit's writes included."""
+        """Every entry as the current handler sees it (its own and pending writes included)."""
         unit = current_unit()
-        staged = dict(unit.staged_items(self)) if unit is not None else {}
+        newer = {key: value for key, (value, _) in self._pending.items()}
+        if unit is not None:
+            newer.update(unit.staged_items(self))
         for key, value in self.store.items():
-            if key not in staged:
+            if key not in newer:
                 yield key, value
-        for key, value in staged.items():
+        for key, value in newer.items():
             if value is not _DELETED:
                 yield key, value
 
@@ -151,9 +234,20 @@ class StateTable:
         unit = current_unit()
         if unit is not None:
             unit.forget(self, key)
+        self._pending.pop(key, None)
         await self._durable_write(key, value)
 
-    def apply(self, key: bytes, value: Any) -> None:
+    def pend(self, key: bytes, value: Any, seq: int) -> None:
+        self._pending[key] = (value, seq)
+
+    def settle(self, key: bytes, value: Any, seq: int) -> None:
+        """Store a unit's write; the pending value stays if a later unit has replaced it."""
+        self._apply(key, value)
+        pending = self._pending.get(key)
+        if pending is not None and pending[1] == seq:
+            del self._pending[key]
+
+    def _apply(self, key: bytes, value: Any) -> None:
         if value is _DELETED:
             if key in self.store:
                 del self.store[key]
