@@ -91,7 +91,7 @@ class Conversations:
         if stored is None:
             return ConversationState(), [], None
         return (
-            ConversationState.from_dict(stored["state"]),
+            ConversationState.from_dict(stored["state"], patient_id=key.decode()),
             list(stored["recent_signals"]),
             stored.get("daily_texts"),
         )

@@ -217,3 +217,12 @@ def test_a_checkin_left_unanswered_expires_when_the_next_one_starts() -> None:
     assert said(out) == ["first_message"]
     # Its own expiry signal, later, finds the newer check-in and expires nothing.
     assert chat.expire().events == []
+
+
+def test_a_state_saved_before_occurrence_ids_keeps_its_open_checkin() -> None:
+    chat = at_item(3)
+    legacy = chat.state.to_dict()
+    legacy["checkin_id"] = f"{PATIENT}:{legacy.pop('occurrence_id')}"
+    restored = ConversationState.from_dict(legacy, patient_id=PATIENT)
+    assert restored.occurrence_id == CHECKIN
+    assert restored == chat.state

@@ -221,3 +221,12 @@ def test_alert_ids_are_deterministic() -> None:
     assert [d[1] for d in first] == [d[1] for d in second]
     raised_ids = [d[1] for d in first if d[0] is AlertAction.RAISED]
     assert len(raised_ids) == len(set(raised_ids))
+
+
+def test_a_rule_state_saved_before_occurrence_ids_still_knows_its_safety_checkins() -> None:
+    state = PatientRuleState("clinic-a:42", safety_checkins=["inf:1:d007"])
+    legacy = state.to_dict()
+    del legacy["format"]
+    legacy["safety_checkins"] = ["clinic-a:42:inf:1:d007"]
+    assert PatientRuleState.from_dict(legacy) == state
+    assert PatientRuleState.from_dict(state.to_dict()) == state

@@ -41,6 +41,13 @@ def normalize_language(language: str) -> str:
     return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def _occurrence_id(data: dict[str, Any], patient_id: str | None) -> str | None:
+    if "occurrence_id" in data or patient_id is None:
+        return data.get("occurrence_id")
+    legacy = data.get("checkin_id")
+    return None if legacy is None else str(legacy).removeprefix(f"{patient_id}:")
+
+
 def _empty_answers() -> list[int | None]:
     return [None] * PHQ9.item_count
 
@@ -103,11 +110,13 @@ class ConversationState:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ConversationState:
+    def from_dict(cls, data: dict[str, Any], patient_id: str | None = None) -> ConversationState:
+        """`patient_id` reads states saved before check-ins were named by occurrence: they
+        held `checkin_id` = `<patient_id>:<occurrence_id>`, whose prefix is then known."""
         started = data.get("started_at")
         answers = data.get("answers") or _empty_answers()
         return cls(
-            occurrence_id=data.get("occurrence_id"),
+            occurrence_id=_occurrence_id(data, patient_id),
             language=normalize_language(data.get("language") or DEFAULT_LANGUAGE),
             answers=[None if a is None else int(a) for a in answers],
             difficulty=None if data.get("difficulty") is None else int(data["difficulty"]),

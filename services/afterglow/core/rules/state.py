@@ -13,6 +13,8 @@ from typing import Any
 # Enough to recognise the completion of any questionnaire still open; older ones cannot
 # complete any more (they expire after 72 h).
 _REMEMBERED_SAFETY_CHECKINS = 8
+# 2: check-ins named by their occurrence id alone.
+_FORMAT = 2
 
 
 class RelapsePhase(StrEnum):
@@ -55,6 +57,7 @@ class PatientRuleState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "format": _FORMAT,
             "patient_id": self.patient_id,
             "enrolled_baseline": self.enrolled_baseline,
             "pretreatment_total": self.pretreatment_total,
@@ -94,9 +97,19 @@ class PatientRuleState:
             resolved_at={
                 k: datetime.fromisoformat(v) for k, v in data.get("resolved_at", {}).items()
             },
-            safety_checkins=list(data.get("safety_checkins", [])),
+            safety_checkins=_occurrence_ids(data),
             alert_seq=int(data.get("alert_seq", 0)),
         )
+
+
+def _occurrence_ids(data: dict[str, Any]) -> list[str]:
+    """States saved before check-ins were named by occurrence (no `format`) held
+    `<patient_id>:<occurrence_id>`; the patient's own id is a known prefix there."""
+    stored = [str(i) for i in data.get("safety_checkins", [])]
+    if data.get("format", 1) >= _FORMAT:
+        return stored
+    prefix = f"{data['patient_id']}:"
+    return [i.removeprefix(prefix) for i in stored]
 
 
 def _iso(at: datetime | None) -> str | None:
