@@ -9,8 +9,9 @@ co-partitioning, so drift is reported, never "fixed" behind the operator's back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from afterglow.config import Settings
@@ -72,12 +73,11 @@ class TopicSpec:
     def partitions_for(self, settings: Settings) -> int:
         return self.partitions if self.partitions is not None else settings.topic_partitions
 
-    def key_field_of(self, record: dict[str, object] | object) -> str | None:
+    def key_field_of(self, record: Mapping[str, Any]) -> str | None:
         """The field whose value must be the key of `record` (None: the topic has no key)."""
-        if isinstance(record, dict):
-            for name in self.key_fields:
-                if name in record:
-                    return name
+        for name in self.key_fields:
+            if name in record:
+                return name
         return self.key_fields[0] if self.key_fields else None
 
 

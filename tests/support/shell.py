@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import random
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -238,8 +238,6 @@ class _TickClock:
     """A clock that stands still until a test moves it (`set`)."""
 
     def __init__(self) -> None:
-        from datetime import UTC
-
         self.current = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
@@ -252,10 +250,3 @@ class _TickClock:
 async def run_together(*steps: Awaitable[Any]) -> list[Any]:
     """Run deliveries concurrently, as separate agents would."""
     return list(await asyncio.gather(*steps))
-
-
-def first_index(records: Iterable[Published], matches: Callable[[dict[str, Any]], bool]) -> int:
-    for record in records:
-        if record.value is not None and matches(record.json()):
-            return record.seq
-    return -1

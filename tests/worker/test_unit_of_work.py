@@ -9,6 +9,13 @@ from typing import Any
 from afterglow.worker.unit_of_work import StateTable, UnitOfWork, running
 
 
+async def _commit(unit: UnitOfWork) -> None:
+    """What `WorkerContext.handle_record` does after a handler: expose, deliver, save."""
+    unit.expose()
+    await unit.delivered()
+    unit.save()
+
+
 async def _no_resend() -> Any:
     raise AssertionError("nothing is refused here")
 
@@ -37,7 +44,7 @@ def test_writes_are_staged_read_back_and_applied_only_after_every_delivery() -> 
             unit.track(delivery, _no_resend)
             assert (table.get(b"k"), table[b"new"], b"new" in table) == (3, "x", True)
             assert dict(table.items()) == {b"k": 3, b"new": "x"}
-            committing = asyncio.ensure_future(unit.commit())
+            committing = asyncio.ensure_future(_commit(unit))
             await asyncio.sleep(0.01)
             assert store == {b"k": 1}, "saved before the broker had the records"
             delivery.set_result(None)
@@ -84,7 +91,7 @@ def test_a_durable_write_is_in_the_broker_at_once_and_not_written_twice() -> Non
             await table.save_now(b"claim", "claimed")
             assert durable == [(b"claim", "claimed")]
             assert table.get(b"claim") == "claimed"
-            await unit.commit()
+            await _commit(unit)
         assert store[b"claim"] == "claimed"
 
     asyncio.run(scenario())

@@ -36,6 +36,8 @@ class Effects:
     ) -> None:
         """In order; each record's id derives from `source_id` (the input that caused it) and
         its position, so a replay repeats the same ids, which readers recognise."""
+        registration = self.context.patients.get(key)
+        extra = {} if registration is None else {"clinic_id": registration["clinic_id"]}
         for index, effect in enumerate(effects):
             event_id = f"{source_id}:e{index}"
             if isinstance(effect, CheckinCompleted):
@@ -47,10 +49,6 @@ class Effects:
             elif isinstance(effect, OptOutRequested | OptInRequested):
                 await self.context.publish(CONSENT, _consent(effect, event_id), key)
             else:
-                extra: dict[str, Any] = {}
-                registration = self.context.patients.get(key)
-                if registration is not None:
-                    extra["clinic_id"] = registration["clinic_id"]
                 await self.context.publish_clinical(encode(effect, event_id, **extra))
 
 

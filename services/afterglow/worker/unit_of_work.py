@@ -61,7 +61,6 @@ class UnitOfWork:
         self.seq = next(_sequence)
         self._deliveries: list[tuple[Awaitable[Any], Resend]] = []
         self._writes: dict[tuple[int, bytes], tuple[StateTable, Any]] = {}
-        self.resends = 0
 
     def track(self, delivery: Awaitable[Any], resend: Resend) -> None:
         """A record handed to the producer; the unit is saved only once the broker has it."""
@@ -104,7 +103,6 @@ class UnitOfWork:
                         type(error).__name__,
                         delay,
                     )
-                    self.resends += 1
                     attempt += 1
                     await asyncio.sleep(delay)
                     delivery = await resend()
@@ -115,12 +113,6 @@ class UnitOfWork:
         for (_, key), (table, value) in self._writes.items():
             table.settle(key, value, self.seq)
         self._writes.clear()
-
-    async def commit(self) -> None:
-        """Expose, await delivery, save: for a unit that no other handler can overlap."""
-        self.expose()
-        await self.delivered()
-        self.save()
 
 
 class Journal:
