@@ -549,3 +549,41 @@ def test_times_without_an_offset_are_rejected(text: str) -> None:
     ]:
         _, compiled = validators(name)
         assert not compiled_accepts(compiled, edit(name, **{key: text})), (name, text)
+
+
+def _unbounded(node: Any, path: str) -> Iterator[str]:
+    """Every string without a maximum length and every array without a maximum size."""
+    if isinstance(node, dict):
+        kinds = node.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if "string" in kinds and not {"maxLength", "enum", "const"} & node.keys():
+            yield f"{path} (string)"
+        if "array" in kinds and "maxItems" not in node:
+            yield f"{path} (array)"
+        for key, child in node.items():
+            yield from _unbounded(child, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _unbounded(child, f"{path}/{index}")
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=name_of)
+def test_every_text_field_and_list_has_a_size_limit(path: Path) -> None:
+    # An unbounded field let a 1 MB display name through validation and into a table entry
+    # the broker refused (docs/operators.md, "Dead letters").
+    assert list(_unbounded(json.loads(path.read_text()), "")) == []
+
+
+def test_a_registration_with_an_oversized_display_name_is_invalid() -> None:
+    registration = {
+        "patient_id": "p-1",
+        "clinic_id": "clinic-a",
+        "phone": "+15555550101",
+        "timezone": "America/New_York",
+        "language": "en",
+        "clinician_id": "clin-1",
+        "sms_consent": True,
+        "display_name": "A" * 1_000_000,
+    }
+    with pytest.raises(InvalidEvent, match="display_name"):
+        check(default_catalog().validator("clinic.patients"), registration)

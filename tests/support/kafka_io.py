@@ -77,6 +77,28 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str) -> T:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}")
 
 
+def wait_while_progressing(
+    count: Callable[[], int], target: int, stall: float, what: str, limit: float = 1200
+) -> None:
+    """Poll until `count()` reaches `target`; fail when it has not grown for `stall` seconds
+    (or after `limit`). A slow machine is then not mistaken for a lost record."""
+    start = last_change = time.monotonic()
+    best = -1
+    while True:
+        now = time.monotonic()
+        found = count()
+        if found >= target:
+            return
+        if found > best:
+            best, last_change = found, now
+        if now - last_change > stall or now - start > limit:
+            raise AssertionError(
+                f"waiting for {what}: {found} of {target} after {now - start:.0f} s, "
+                f"no progress for {now - last_change:.0f} s"
+            )
+        time.sleep(0.5)
+
+
 def committed_to_end(bootstrap: str, group: str, topic: str) -> bool:
     """Whether consumer `group` has committed every partition of `topic` to its end: all
     that was in the topic has been handled (and everything it produced flushed first)."""

@@ -33,7 +33,14 @@ from afterglow.validation import InvalidEvent, SchemaCatalog
 from afterglow.worker.deadletter import deadletter_record, encode
 from afterglow.worker.metrics import WorkerMetrics
 from afterglow.worker.runtime import Runtime, Topic
-from afterglow.worker.unit_of_work import Journal, StateTable, UnitOfWork, current_unit, running
+from afterglow.worker.unit_of_work import (
+    Journal,
+    StateTable,
+    StateTooLarge,
+    UnitOfWork,
+    current_unit,
+    running,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,13 @@ log = logging.getLogger(__name__)
 # that could never be delivered must fail its handler (and go to deadletter), not stall
 # its partition's saves forever.
 MAX_RECORD_BYTES = 900_000
+# A dead letter the broker refuses is tried again after these pauses, then counted as lost.
+_DEADLETTER_RETRY_DELAYS_S = (0.5, 2.0, 5.0)
+
+
+class RecordTooLarge(ValueError):
+    """A handler tried to publish a record over MAX_RECORD_BYTES."""
+
 
 # A handler returns the outcome it counts under (`afterglow_records_total{outcome=...}`).
 Handler = Callable[[Any], Awaitable[str]]
@@ -88,7 +102,9 @@ class WorkerContext:
         are saved only once the broker has it. Outside one (a timer), it is awaited here."""
         value = None if record is None else orjson.dumps(record)
         if value is not None and len(value) > MAX_RECORD_BYTES:
-            raise ValueError(f"a {name} record of {len(value)} bytes is over the broker's limit")
+            raise RecordTooLarge(
+                f"a {name} record of {len(value):,} bytes is over the broker's limit"
+            )
         topic = self.topic(name)
 
         async def send() -> Any:
@@ -168,25 +184,57 @@ class WorkerContext:
     # -- failures --------------------------------------------------------------------------
 
     async def _failed(self, event: Any, error: Exception) -> None:
-        if isinstance(error, InvalidEvent):
+        if isinstance(error, InvalidEvent | StateTooLarge | RecordTooLarge):
             await self.deadletter(event, str(error))
         else:
             await self.internal_error(event, error)
 
     async def deadletter(self, event: Any, error: str) -> None:
+        """Write the record and the reason to deadletter. Never raises: a dead letter the
+        broker keeps refusing is counted and logged with the record's place, and the stream
+        goes on (the record itself is still in its source topic at that offset)."""
         message = event.message
-        record = deadletter_record(
-            source_topic=message.topic,
-            error=error,
-            key=event.key,
-            value=event.value,
-            partition=message.partition,
-            offset=message.offset,
-            at=self.clock.now(),
-        )
-        delivery = await self.topic(DEADLETTER).send(value=encode(record))
-        await delivery
         self.metrics.records.labels(message.topic, "deadletter").inc()
+        try:
+            value = encode(
+                deadletter_record(
+                    source_topic=message.topic,
+                    error=error,
+                    key=event.key,
+                    value=event.value,
+                    partition=message.partition,
+                    offset=message.offset,
+                    at=self.clock.now(),
+                )
+            )
+        except Exception as failure:  # noqa: BLE001 - a dead letter must never stop the stream
+            self._deadletter_lost(message, failure)
+            return
+        for delay in (*_DEADLETTER_RETRY_DELAYS_S, None):
+            try:
+                delivery = await self.topic(DEADLETTER).send(value=value)
+                await delivery
+            except asyncio.CancelledError:
+                raise
+            except Exception as failure:  # noqa: BLE001 - retried, then counted
+                if delay is None:
+                    self._deadletter_lost(message, failure)
+                    return
+                await asyncio.sleep(delay)
+            else:
+                self.metrics.deadletters.labels(message.topic, "written").inc()
+                return
+
+    def _deadletter_lost(self, message: Any, failure: Exception) -> None:
+        self.metrics.deadletters.labels(message.topic, "failed").inc()
+        log.error(
+            "could not write the dead letter for %s[%s]@%s (%s); the record stays in its "
+            "source topic at that offset",
+            message.topic,
+            message.partition,
+            message.offset,
+            type(failure).__name__,
+        )
 
     async def internal_error(self, event: Any, error: Exception) -> None:
         # The exception text may quote patient data: log only its type and the record's place.

@@ -44,7 +44,9 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
         return "accepted"
 
     async def handle_infusion(event: Any) -> str:
-        infusion = parse_infusion(context.catalog, event.key, event.value)
+        # Ticks may run ahead of the clock (a replayed history, a sped-up demo).
+        now = max(context.clock.now(), scheduler.now_for(event.message.partition))
+        infusion = parse_infusion(context.catalog, event.key, event.value, now)
         history, is_new = record_infusion(infusions.get(event.key), infusion)
         if not is_new:
             return "duplicate"

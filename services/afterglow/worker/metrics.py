@@ -67,6 +67,13 @@ class WorkerMetrics:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60),
             registry=self.registry,
         )
+        self.deadletters = Counter(
+            "afterglow_deadletters_total",
+            "Records sent to deadletter, by source topic and result (written, or failed: the "
+            "broker refused the dead letter and the record is only in its source topic).",
+            ["topic", "result"],
+            registry=self.registry,
+        )
         self.timer_errors = Counter(
             "afterglow_tick_timer_errors_total",
             "Failures of the leader's tick timer (it retries at the next interval).",

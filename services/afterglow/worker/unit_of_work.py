@@ -32,7 +32,20 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+import orjson
+
 log = logging.getLogger(__name__)
+
+# A table entry is one changelog record; the broker refuses records over 1,000,000 bytes
+# and a refused changelog record would stop the worker. An entry that would outgrow this
+# fails the handler that writes it, so the record goes to deadletter and the stream goes on
+# (docs/operators.md, "Dead letters").
+MAX_TABLE_VALUE_BYTES = 512 * 1024
+
+
+class StateTooLarge(ValueError):
+    """A handler tried to store a table entry over MAX_TABLE_VALUE_BYTES."""
+
 
 _DELETED = object()
 _CURRENT: ContextVar[UnitOfWork | None] = ContextVar("afterglow_unit_of_work", default=None)
@@ -189,6 +202,8 @@ class StateTable:
         return isinstance(key, bytes) and self.get(key, _DELETED) is not _DELETED
 
     def __setitem__(self, key: bytes, value: Any) -> None:
+        if value is not _DELETED:
+            _check_size(self.name, value)
         unit = current_unit()
         if unit is None:
             self._pending.pop(key, None)
@@ -223,6 +238,7 @@ class StateTable:
         """Write at once and return when the broker holds it, bypassing the unit: for the
         one write that must be durable before a side effect outside Kafka (the sender's
         claim before it calls the SMS provider)."""
+        _check_size(self.name, value)
         unit = current_unit()
         if unit is not None:
             unit.forget(self, key)
@@ -245,3 +261,13 @@ class StateTable:
                 del self.store[key]
         else:
             self.store[key] = value
+
+
+def _check_size(table: str, value: Any) -> None:
+    # Only the size matters here: keys that are not text and values orjson cannot write
+    # are measured as the table's serializer would write them, near enough.
+    size = len(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+    if size > MAX_TABLE_VALUE_BYTES:
+        raise StateTooLarge(
+            f"a {table} entry of {size:,} bytes is over the {MAX_TABLE_VALUE_BYTES:,}-byte limit"
+        )
