@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     app_id: str = Field(default="afterglow", validation_alias="AFTERGLOW_APP_ID")
     worker_web_host: str = Field(default="127.0.0.1", validation_alias="AFTERGLOW_WORKER_WEB_HOST")
     worker_web_port: int = Field(default=6066, validation_alias="AFTERGLOW_WORKER_WEB_PORT")
+    # Where the web process reaches the worker's operator API (it asks whether an alert is
+    # open before publishing a clinician's action). Empty means this machine's worker, on
+    # `worker_web_host`/`worker_web_port` (docs/operators.md, "Alerts").
+    worker_url: str = Field(default="", validation_alias="AFTERGLOW_WORKER_URL")
     web_host: str = Field(default="127.0.0.1", validation_alias="AFTERGLOW_WEB_HOST")
     web_port: int = Field(default=8000, validation_alias="AFTERGLOW_WEB_PORT")
     broker_port: int = Field(default=9092, validation_alias="AFTERGLOW_BROKER_PORT")
@@ -63,11 +67,25 @@ class Settings(BaseSettings):
     def _default_bootstrap(self) -> Settings:
         if not self.kafka_bootstrap_servers:
             self.kafka_bootstrap_servers = f"127.0.0.1:{self.broker_port}"
+        if not self.worker_url:
+            self.worker_url = f"http://{_client_host(self.worker_web_host)}:{self.worker_web_port}"
+        self.worker_url = self.worker_url.rstrip("/")
         return self
 
     def topic(self, name: str) -> str:
         """The physical topic name for a catalog name (tests isolate themselves with a prefix)."""
         return f"{self.topic_prefix}{name}"
+
+
+def _client_host(listen_host: str) -> str:
+    """The address to connect to for a server listening on `listen_host`."""
+    if listen_host in ("", "0.0.0.0"):
+        return "127.0.0.1"  # listening everywhere: this machine answers on loopback
+    if listen_host == "::":
+        return "[::1]"
+    if ":" in listen_host and not listen_host.startswith("["):
+        return f"[{listen_host}]"  # an IPv6 literal needs brackets in a URL
+    return listen_host
 
 
 @lru_cache(maxsize=1)

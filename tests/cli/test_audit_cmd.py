@@ -1,4 +1,5 @@
-"""`afterglow audit PATIENT_ID` on the real local Kafka: the real command, as a child process."""
+"""`afterglow audit PATIENT_ID` on the real local Kafka (the real command, as a child process),
+and what it prints from hostile records (in process, the reader replaced)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, KafkaProducer
+from typer.testing import CliRunner
 
-from afterglow.audit.reader import partition_for
+from afterglow.audit.reader import ReadResult, partition_for
+from afterglow.audit.timeline import SourceRecord
 from afterglow.broker.topics import ensure_topics
+from afterglow.cli import audit_cmd
+from afterglow.cli.main import app
 from afterglow.config import Settings
 from tests.support.processes import AFTERGLOW, free_port
 from tests.support.records import infusion, patient
@@ -401,3 +406,43 @@ def test_unreachable_broker_exits_2() -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert "cannot reach Kafka at 127.0.0.1:" in result.stderr
+
+
+def test_control_characters_in_records_never_reach_the_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the reader returns is what the topics hold: an actor carrying a forged line
+    # and an ANSI escape, published before the API refused such actors.
+    forged = "clinician:clin-1\n2026-01-17T08:30:00-06:00  audit  clinician:clin-2  resolved"
+    records = [
+        SourceRecord("clinic.patients", patient("pt-1", timezone="America/Chicago")),
+        SourceRecord(
+            "afterglow.audit",
+            audit("pt-1", "al-1", "acknowledged", forged, "2026-01-17T14:20:00+00:00"),
+        ),
+        SourceRecord(
+            "afterglow.audit",
+            audit(
+                "pt-1",
+                "al-1",
+                "resolved",
+                "clinician:\x1b[2Kclin-3",
+                "2026-01-17T14:30:00+00:00",
+                outcome="other",
+            ),
+        ),
+    ]
+
+    def read(settings: Settings, patient_id: str) -> ReadResult:
+        return ReadResult(records=records)
+
+    monkeypatch.setattr(audit_cmd, "read_patient_records", read)
+    result = CliRunner().invoke(app, ["audit", "pt-1\x1b[8m"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 + len(records)  # the header, then one line per entry
+    for line in lines:
+        assert line.isprintable(), ascii(line)
+    assert lines[0].startswith("patient pt-1\\x1b[8m: 3 entries")
+    assert "clinician:clin-1\\n2026-01-17T08:30:00-06:00" in lines[2]
+    assert "clinician:\\x1b[2Kclin-3" in lines[3]

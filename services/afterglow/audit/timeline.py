@@ -9,6 +9,11 @@ Phone numbers, names and message bodies are PHI and never printed: registration 
 clinic, clinician, time zone, language and consent; fields named like ``phone`` or ``body``
 are dropped from generic lines; and every summary is scrubbed of anything that looks like a
 phone number as a last line of defence.
+
+Every printed field is on one line whatever the records hold: control characters (a
+newline in an actor, an ANSI escape in a reason) are shown as visible escapes, so a record
+can neither forge a line of the timeline nor act on the terminal (docs/operators.md,
+"Audit trail").
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from afterglow.printable import escape_controls, json_escape_controls
 from afterglow.topics import (
     ALERTS,
     AUDIT,
@@ -174,29 +180,40 @@ def render_text(entries: Sequence[TimelineEntry], zone: tzinfo | None) -> str:
     ``zone`` None means the machine's local time zone."""
     if not entries:
         return ""
-    source_width = max(len(entry.source) for entry in entries)
-    actor_width = min(28, max(len(entry.actor or "-") for entry in entries))
-    lines = [
-        f"{_local(entry.at, zone)}  {entry.source:<{source_width}}  "
-        f"{entry.actor or '-':<{actor_width}}  {entry.summary}"
+    rows = [
+        (
+            escape_controls(entry.source),
+            escape_controls(entry.actor or "-"),
+            escape_controls(entry.summary),
+            entry,
+        )
         for entry in entries
+    ]
+    source_width = max(len(source) for source, _, _, _ in rows)
+    actor_width = min(28, max(len(actor) for _, actor, _, _ in rows))
+    lines = [
+        f"{_local(entry.at, zone)}  {source:<{source_width}}  {actor:<{actor_width}}  {summary}"
+        for source, actor, summary, entry in rows
     ]
     return "\n".join(lines)
 
 
 def render_json(entries: Sequence[TimelineEntry], zone: tzinfo | None) -> str:
-    """One JSON object per line: at, source, topic, kind, actor, summary."""
+    """One JSON object per line: at, source, topic, kind, actor, summary. The values are
+    the records' own; what could act on a terminal is written as a JSON escape."""
     return "\n".join(
-        json.dumps(
-            {
-                "at": _local(entry.at, zone),
-                "source": entry.source,
-                "topic": entry.topic,
-                "kind": entry.kind,
-                "actor": entry.actor,
-                "summary": entry.summary,
-            },
-            ensure_ascii=False,
+        json_escape_controls(
+            json.dumps(
+                {
+                    "at": _local(entry.at, zone),
+                    "source": entry.source,
+                    "topic": entry.topic,
+                    "kind": entry.kind,
+                    "actor": entry.actor,
+                    "summary": entry.summary,
+                },
+                ensure_ascii=False,
+            )
         )
         for entry in entries
     )

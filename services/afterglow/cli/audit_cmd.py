@@ -16,6 +16,7 @@ from afterglow.audit.timeline import (
     render_text,
 )
 from afterglow.config import get_settings
+from afterglow.printable import escape_controls
 
 
 def audit(
@@ -27,16 +28,19 @@ def audit(
     """Print a patient's timeline: registration, infusions, check-ins, answers and scores,
     consent, alerts, and who acted on them; oldest first, in the patient's time zone."""
     settings = get_settings()
+    # The id is echoed back: shown escaped like every field of the timeline (docs/operators.md).
+    shown_id = escape_controls(patient_id)
     try:
         result = read_patient_records(settings, patient_id)
     except AuditReadError as exc:
         typer.echo(f"afterglow audit: {exc}", err=True)
         raise typer.Exit(2) from None
     for name in result.missing_topics:
-        typer.echo(f"afterglow audit: topic {settings.topic(name)} not found, skipped", err=True)
+        topic = escape_controls(settings.topic(name))
+        typer.echo(f"afterglow audit: topic {topic} not found, skipped", err=True)
     entries = build_timeline(result.records)
     if not entries:
-        typer.echo(f"afterglow audit: nothing found for patient {patient_id}", err=True)
+        typer.echo(f"afterglow audit: nothing found for patient {shown_id}", err=True)
         raise typer.Exit(1)
     zone_name = registered_timezone(result.records)
     zone = _zone(zone_name)
@@ -44,7 +48,7 @@ def audit(
         typer.echo(render_json(entries, zone))
         return
     shown = zone_name if zone is not None else "this machine's time zone"
-    typer.echo(f"patient {patient_id}: {len(entries)} entries, times in {shown}")
+    typer.echo(f"patient {shown_id}: {len(entries)} entries, times in {shown}")
     typer.echo(render_text(entries, zone))
 
 
