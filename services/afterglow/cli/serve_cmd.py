@@ -6,15 +6,17 @@ import logging
 
 import typer
 
+from afterglow import stop_deadline
 from afterglow.broker.topics import ensure_changelog_topics, ensure_topics
 from afterglow.config import get_settings
+from afterglow.logging_setup import quiet_repeats
 
 
 def worker() -> None:
     """Run the stream processors (Faust worker) against KAFKA_BOOTSTRAP_SERVERS."""
-    import faust  # imported here: Faust patches the event loop policy on import
-
+    # Imported here: Faust patches the event loop policy on import.
     from afterglow.worker.app import create_app
+    from afterglow.worker.process import AfterglowWorker
 
     settings = get_settings()
     report = ensure_topics(settings)
@@ -24,7 +26,7 @@ def worker() -> None:
         raise typer.Exit(1)
     app = create_app(settings)
     ensure_changelog_topics(settings, [t.changelog_topic_name for t in app.tables.values()])
-    faust.Worker(app, loglevel="INFO").execute_from_commandline()
+    AfterglowWorker(app, loglevel="INFO").execute_from_commandline()
 
 
 def web() -> None:
@@ -37,8 +39,9 @@ def web() -> None:
 
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    quiet_repeats()
     publisher = KafkaPublisher(settings)
-    app = create_web_app(settings, publisher)
+    app = create_web_app(settings, publisher, publisher.reachable)
 
     async def start_publisher(app: aiohttp_web.Application) -> None:
         await publisher.start()
@@ -46,8 +49,15 @@ def web() -> None:
     async def stop_publisher(app: aiohttp_web.Application) -> None:
         await publisher.stop()
 
+    async def arm_stop_deadline(app: aiohttp_web.Application) -> None:
+        stop_deadline.arm("afterglow web")
+
     app.on_startup.append(start_publisher)
     app.on_cleanup.append(stop_publisher)
+    # First thing in a stop: an in-flight publish and the producer's flush wait on Kafka,
+    # and with Kafka down that outlasts the 10 s a stop may take (docs/operators.md,
+    # "Stopping").
+    app.on_shutdown.insert(0, arm_stop_deadline)
     aiohttp_web.run_app(
         app,
         host=settings.web_host,
@@ -55,4 +65,7 @@ def web() -> None:
         print=lambda line: typer.echo(line),
         # Simulator URLs carry phone numbers: the access log masks them.
         access_log_class=RedactingAccessLogger,
+        # Requests still running get this long before they are cancelled (aiohttp's default
+        # is 60 s), so the publisher's own stop still fits before the deadline.
+        shutdown_timeout=4.0,
     )
