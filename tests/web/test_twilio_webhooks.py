@@ -177,6 +177,52 @@ def test_missing_signature_is_403(tmp_path: Path) -> None:
     run(twilio_settings(tmp_path, public_url=None), scenario)
 
 
+UNDECODABLE_BODIES = [
+    pytest.param(
+        b"MessageSid=SMx&From=%2B15555550101&Body=caf\xe9",
+        "application/x-www-form-urlencoded",
+        id="latin-1",
+    ),
+    pytest.param(b"Body=\xff\xfe", "application/x-www-form-urlencoded", id="not-utf-8"),
+    pytest.param(b"Body=x", "application/x-www-form-urlencoded; charset=nope", id="charset"),
+    pytest.param(b"no boundary here", "multipart/form-data; boundary=b", id="multipart"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), UNDECODABLE_BODIES)
+def test_an_unsigned_undecodable_body_is_403_not_500(
+    tmp_path: Path, body: bytes, content_type: str
+) -> None:
+    async def scenario(client: Any, publisher: RecordingPublisher) -> None:
+        for path in ("/twilio/sms", "/twilio/status"):
+            headers = {"Content-Type": content_type}
+            async with client.post(path, data=body, headers=headers) as response:
+                assert response.status == 403
+        assert publisher.calls == []
+
+    run(twilio_settings(tmp_path, public_url=None), scenario)
+
+
+@pytest.mark.parametrize(("body", "content_type"), UNDECODABLE_BODIES)
+def test_a_signed_undecodable_body_is_400_not_500(
+    tmp_path: Path, body: bytes, content_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario(client: Any, publisher: RecordingPublisher) -> None:
+        for path in ("/twilio/sms", "/twilio/status"):
+            # A well-formed signature: what it signs are the decoded fields, never reached.
+            headers = {"Content-Type": content_type, "X-Twilio-Signature": sign(path, {})}
+            async with client.post(path, data=body, headers=headers) as response:
+                assert response.status == 400
+                assert "UTF-8" in await response.text()
+        assert publisher.calls == []
+
+    run(twilio_settings(tmp_path, public_url=None), scenario)
+    assert "undecodable" in caplog.text
+    assert "15555550101" not in caplog.text
+
+
 def test_through_a_proxy_the_public_url_is_what_is_signed(tmp_path: Path) -> None:
     # Twilio calls https://sms.example.org/afterglow/twilio/sms; the proxy ends TLS, strips
     # /afterglow and forwards to http://127.0.0.1:<port>/twilio/sms.

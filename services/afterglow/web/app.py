@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -10,13 +12,21 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from afterglow.config import Settings
 from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.simulator_routes import register_simulator_routes
+from afterglow.web.spool import Spool, SpoolDrainer
 from afterglow.web.twilio_webhooks import Publish, register_twilio_routes
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 REGISTRY_KEY = web.AppKey("registry", CollectorRegistry)
+DRAINER_KEY = web.AppKey("spool-drainer", asyncio.Task[None])
 
 
-def create_web_app(settings: Settings, publish: Publish | None = None) -> web.Application:
+# Whether Kafka answers now (for /readyz); the web process's publisher provides it.
+Reachable = Callable[[], Awaitable[bool]]
+
+
+def create_web_app(
+    settings: Settings, publish: Publish | None = None, reachable: Reachable | None = None
+) -> web.Application:
     app = web.Application()
     registry = CollectorRegistry()
     requests = Counter(
@@ -41,15 +51,51 @@ def create_web_app(settings: Settings, publish: Publish | None = None) -> web.Ap
     app.middlewares.append(count_requests)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    spool = Spool(settings.data_dir / "spool") if publish is not None else None
+    app.router.add_get("/readyz", readiness(reachable, spool))
     if publish is not None:
-        register_twilio_routes(app, settings, publish)
+        assert spool is not None
+        drain_spool_in_background(app, SpoolDrainer(spool, publish))
+        register_twilio_routes(app, settings, publish, spool=spool)
         register_simulator_routes(app, settings, publish)
         register_alert_routes(app, settings, publish)
     return app
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process serves. Whether it can pass texts on is /readyz."""
     return web.json_response({"status": "ok"})
+
+
+def readiness(
+    reachable: Reachable | None, spool: Spool | None
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def readyz(request: web.Request) -> web.Response:
+        """503 while Kafka does not answer: texts are still taken (into the spool), but a
+        load balancer with a healthy peer should prefer it (docs/operators.md, "Monitor")."""
+        kafka = reachable is not None and await reachable()
+        body = {
+            "ready": kafka,
+            "kafka": "reachable" if kafka else "unreachable",
+            "spooled_texts": spool.backlog() if spool is not None else 0,
+        }
+        return web.json_response(body, status=200 if kafka else 503)
+
+    return readyz
+
+
+def drain_spool_in_background(app: web.Application, drainer: SpoolDrainer) -> None:
+    async def start(app: web.Application) -> None:
+        app[DRAINER_KEY] = asyncio.create_task(drainer.run())
+
+    async def stop(app: web.Application) -> None:
+        task = app[DRAINER_KEY]
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)
 
 
 async def metrics(request: web.Request) -> web.Response:

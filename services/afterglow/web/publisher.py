@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -36,3 +37,14 @@ class KafkaPublisher:
         await self._producer.send_and_wait(
             self._settings.topic(topic), value=orjson.dumps(record), key=key
         )
+
+    async def reachable(self, timeout: float = 2.0) -> bool:
+        """Whether a broker answers a metadata request now (not from the cache)."""
+        if self._producer is None:
+            return False
+        try:
+            return bool(
+                await asyncio.wait_for(self._producer.client.force_metadata_update(), timeout)
+            )
+        except Exception:  # noqa: BLE001 - any failure means "not now"
+            return False

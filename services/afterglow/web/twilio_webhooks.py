@@ -3,7 +3,8 @@
 
 * A request without a valid `X-Twilio-Signature` for TWILIO_AUTH_TOKEN gets 403 and
   changes nothing (see web/signatures.py for the URL that is checked, AFTERGLOW_PUBLIC_URL
-  behind a proxy).
+  behind a proxy). Without the header at all the body is not read; a signed body that is
+  not a UTF-8 form (the signature covers the decoded fields) gets 400.
 * A valid request is published as one record and answered at once with empty TwiML; the
   conversation logic runs downstream, never inside Twilio's 15-second window.
 * Twilio repeats webhooks (retries, several status callbacks). A bounded in-process LRU
@@ -22,6 +23,7 @@ Logs carry sids and statuses, never phone numbers or bodies.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -41,6 +43,7 @@ from afterglow.web.signatures import (
     expected_url,
     is_valid_twilio_request,
 )
+from afterglow.web.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ STATUS_PATH = STATUS_CALLBACK_PATH  # the URL TwilioGateway sends as StatusCallb
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPLAY_MEMORY = 10_000
+# Twilio waits 15 s for an answer; what Kafka has not confirmed by then is the spool's.
+PUBLISH_TIMEOUT_S = 3.0
 
 
 class RecentKeys:
@@ -93,14 +98,18 @@ def register_twilio_routes(
     *,
     clock: Clock | None = None,
     replay_memory: int = REPLAY_MEMORY,
+    spool: Spool | None = None,
+    publish_timeout: float = PUBLISH_TIMEOUT_S,
 ) -> None:
     """Add `POST /twilio/sms` and `POST /twilio/status` to `app`.
 
     `publish(topic, record)` gets the catalog topic name (`afterglow.sms.inbound`,
     `afterglow.sms.status`; map it with `Settings.topic`) and must not return before the
     record is durably accepted: a failure answers 500 and the replay filter forgets the
-    message so Twilio's retry is processed. `clock` stamps `received_at` (wall clock by
-    default: it is the time Afterglow received the text).
+    message so Twilio's retry is processed. With a `spool` (web/spool.py) the record is on
+    disk first and the answer is 200 whatever Kafka does: what `publish` does not confirm
+    within `publish_timeout` is published later by the spool's drainer. `clock` stamps
+    `received_at` (wall clock by default: it is the time Afterglow received the text).
     """
     now = (clock or SystemClock()).now
     inbound_seen = RecentKeys(replay_memory)
@@ -110,7 +119,21 @@ def register_twilio_routes(
         token = settings.twilio_auth_token
         if not token:
             return web.Response(status=404, text="Twilio is not configured (simulator mode)")
-        posted = await request.post()
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            # Nothing to check the body against: refused before it is even read, so an
+            # unsigned caller learns nothing about how its body would be parsed.
+            log.warning("Twilio webhook %s rejected: missing signature", request.path)
+            return web.Response(status=403, text="invalid signature")
+        try:
+            posted = await request.post()
+        except (ValueError, LookupError):
+            # Not UTF-8 (UnicodeDecodeError), an unknown charset (LookupError) or broken
+            # multipart (ValueError): Twilio never sends such a body, and the signature
+            # covers the decoded fields, so it cannot even be checked. A client error, not
+            # a 500 that would look like an outage (docs/operators.md, "Text messages").
+            log.warning("Twilio webhook %s rejected: undecodable form body", request.path)
+            return web.Response(status=400, text="body is not a UTF-8 form")
         form: MultiDict[str] = MultiDict()
         for name, value in posted.items():
             if not isinstance(value, str):  # Twilio never uploads files
@@ -121,15 +144,11 @@ def register_twilio_routes(
         if not is_valid_twilio_request(
             url,
             form,
-            request.headers.get(SIGNATURE_HEADER),
+            signature,
             token,
             settings_header=request.headers.get(SIGNATURE_SETTINGS_HEADER),
         ):
-            log.warning(
-                "Twilio webhook %s rejected: %s signature",
-                request.path,
-                "invalid" if request.headers.get(SIGNATURE_HEADER) else "missing",
-            )
+            log.warning("Twilio webhook %s rejected: invalid signature", request.path)
             return web.Response(status=403, text="invalid signature")
         return form
 
@@ -139,12 +158,39 @@ def register_twilio_routes(
         if not seen.claim(key):
             log.info("Twilio webhook replay ignored: sid=%s", record["message_sid"])
             return twiml_response()
+        if spool is not None:
+            return await spooled(key, topic, record, spool)
         try:
             await publish(topic, record)
         except Exception:
             seen.release(key)
             log.exception("publishing to %s failed: sid=%s", topic, record["message_sid"])
             return web.Response(status=500, text="try again")
+        return twiml_response()
+
+    async def spooled(
+        key: Hashable, topic: str, record: dict[str, Any], spool: Spool
+    ) -> web.Response:
+        path = spool.put(topic, repr(key), record)
+        if spool.waiting():
+            # Older texts wait for Kafka: this one goes after them, never before.
+            spool.release(path)
+            log.info(
+                "inbound %s spooled behind %d others", record["message_sid"], spool.backlog() - 1
+            )
+            return twiml_response()
+        try:
+            await asyncio.wait_for(publish(topic, record), timeout=publish_timeout)
+        except Exception as error:  # noqa: BLE001 - on disk already: the drainer publishes it
+            spool.release(path)
+            log.warning(
+                "publishing %s to %s failed (%s); spooled",
+                record["message_sid"],
+                topic,
+                type(error).__name__,
+            )
+        else:
+            spool.done(path)
         return twiml_response()
 
     async def inbound(request: web.Request) -> web.Response:
