@@ -162,7 +162,8 @@ class Shell:
         value: dict[str, Any] | bytes | None,
         key: str | bytes | None = None,
         partition: int | None = None,
-    ) -> None:
+    ) -> int:
+        """Returns the record's offset in its topic."""
         raw_key = key.encode() if isinstance(key, str) else key
         raw = orjson.dumps(value) if isinstance(value, dict) else value
         offset = self._offsets.get(topic, 0)
@@ -170,6 +171,7 @@ class Shell:
         where = partition_of(raw_key) if partition is None else partition
         event = Event(raw_key, raw, Message(topic, where, offset))
         await self.runtime.agents[topic](event)
+        return offset
 
     async def tick(self, now: datetime) -> None:
         """A clock tick on every partition, as the leader's timer sends them."""

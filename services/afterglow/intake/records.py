@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
 
 from afterglow.topics import CLINICIANS, INFUSIONS_COMPLETED, PATIENTS, topic_spec
 from afterglow.validation import InvalidEvent, SchemaCatalog, parse_instant
@@ -27,13 +28,17 @@ def decode_json_object(value: bytes | None) -> dict[str, Any]:
             f"record value of {len(value):,} bytes is over the {MAX_INPUT_VALUE_BYTES:,}-byte limit"
         )
     try:
-        data = json.loads(value)
+        value.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidEvent("value is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
+    # orjson, not json: it refuses lone surrogates (text no later step could write back),
+    # NaN and Infinity, and nesting deeper than 1,024 levels, all as a JSONDecodeError.
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in error.msg:
+            raise InvalidEvent("value is JSON nested too deeply") from None
         raise InvalidEvent(f"value is not JSON ({error.msg} at position {error.pos})") from None
-    except RecursionError:
-        raise InvalidEvent("value is JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidEvent(f"value is a JSON {type(data).__name__}, not an object")
     return data

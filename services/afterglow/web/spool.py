@@ -96,7 +96,9 @@ class Spool:
 
 class SpoolDrainer:
     """Publishes what the spool holds whenever Kafka takes it, oldest first; on a failure
-    it waits (1 s, doubling to 10 s) and starts again from the oldest."""
+    it waits a second and starts again from the oldest. A spooled text may be a crisis
+    text: when Kafka returns, it must go out within seconds, so the retry never backs off
+    further (a publish itself waits up to `timeout` for Kafka)."""
 
     def __init__(self, spool: Spool, publish: Publish, timeout: float = 10.0) -> None:
         self.spool = spool
@@ -104,19 +106,14 @@ class SpoolDrainer:
         self.timeout = timeout
         self.published = 0
 
-    async def run(self, idle: float = 0.5) -> None:
-        pause = 1.0
+    async def run(self, idle: float = 0.5, pause: float = 1.0) -> None:
         while True:
-            if await self.drain_once():
-                pause = 1.0
-                await asyncio.sleep(idle)
-            else:
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 10.0)
+            await asyncio.sleep(idle if await self.drain_once() else pause)
 
     async def drain_once(self) -> bool:
         """Publish every waiting record; False when Kafka refused one (the rest wait)."""
-        for spooled in self.spool.waiting():
+        waiting = self.spool.waiting()
+        for spooled in waiting:
             try:
                 await asyncio.wait_for(
                     self.publish(spooled.topic, spooled.record), timeout=self.timeout
@@ -132,4 +129,6 @@ class SpoolDrainer:
                 return False
             self.spool.done(spooled.path)
             self.published += 1
+        if waiting:
+            log.info("%d spooled records published", len(waiting))
         return True

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
@@ -266,7 +267,10 @@ class StateTable:
 def _check_size(table: str, value: Any) -> None:
     # Only the size matters here: keys that are not text and values orjson cannot write
     # are measured as the table's serializer would write them, near enough.
-    size = len(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+    try:
+        size = len(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+    except TypeError:  # an integer over 64 bits, say: the table's own serializer writes it
+        size = len(json.dumps(value, default=str))
     if size > MAX_TABLE_VALUE_BYTES:
         raise StateTooLarge(
             f"a {table} entry of {size:,} bytes is over the {MAX_TABLE_VALUE_BYTES:,}-byte limit"
