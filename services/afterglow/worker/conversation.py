@@ -13,11 +13,17 @@ from zoneinfo import ZoneInfo
 from afterglow.core.conversation.limits import with_consent_withdrawn, within_daily_limit
 from afterglow.core.conversation.machine import expire, receive, remind, start_checkin
 from afterglow.core.conversation.replies import Outcome, ReplyCategory
-from afterglow.core.conversation.state import ConversationState
+from afterglow.core.conversation.state import OPEN_STATUSES, ConversationState
 from afterglow.intake.records import parse_datetime
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.sms.templates import render
-from afterglow.topics import CHECKINS, SMS_OUTBOUND, SMS_OUTBOUND_URGENT, SMS_PATIENT_INBOUND
+from afterglow.topics import (
+    CHECKINS,
+    PHONE_DIRECTORY,
+    SMS_OUTBOUND,
+    SMS_OUTBOUND_URGENT,
+    SMS_PATIENT_INBOUND,
+)
 from afterglow.worker.context import WorkerContext
 from afterglow.worker.effects import Effects
 
@@ -41,6 +47,7 @@ class Conversations:
         if registration is None:
             return "unregistered"
         clinic = self.clinics.get(registration["clinic_id"])
+        was_open = _open_checkin(state)
         now = parse_datetime(data["at"], "at")
         patient_id, occurrence_id = data["patient_id"], data["occurrence_id"]
         if data["type"] == "checkin_due":
@@ -55,6 +62,7 @@ class Conversations:
             outcome = expire(state, patient_id, occurrence_id, now)
         counter = self._limit(outcome, counter, registration, now)
         await self._carry_out(event.message.partition, key, registration, data["event_id"], outcome)
+        await self._tell_directory(registration, was_open, state, data["at"])
         self._save(key, state, [*recent, data["event_id"]], counter)
         return "accepted"
 
@@ -66,6 +74,7 @@ class Conversations:
             return "unregistered"
         clinic = self.clinics.get(registration["clinic_id"])
         state, recent, counter = self._load(key)
+        was_open = _open_checkin(state)
         received_at = parse_datetime(data["received_at"], "received_at")
         outcome = receive(
             state,
@@ -79,12 +88,36 @@ class Conversations:
         counter = self._limit(outcome, counter, registration, received_at)
         source_id = data["message_sid"]
         await self._carry_out(event.message.partition, key, registration, source_id, outcome)
+        await self._tell_directory(registration, was_open, state, data["received_at"])
         # The state remembers the MessageSid; it is saved only once everything above is in
         # Kafka, so a crash replays the text (same ids downstream), never finds it "seen".
         self._save(key, state, recent, counter)
         return "accepted"
 
     # -- helpers ------------------------------------------------------------------------
+
+    async def _tell_directory(
+        self,
+        registration: Mapping[str, Any],
+        was_open: str | None,
+        state: ConversationState,
+        at: str,
+    ) -> None:
+        """A check-in opened or closed: the directory routes a shared phone's texts to the
+        patient whose check-in is open (docs/developers.md, "The phone directory"). Every
+        patient reports, since a patient cannot know that a later one shares the phone."""
+        is_open = _open_checkin(state)
+        if is_open == was_open:
+            return
+        change = {
+            "phone": registration["phone"],
+            "type": "checkin",
+            "role": "patient",
+            "owner_id": registration["patient_id"],
+            "open": is_open is not None,
+            "at": at,
+        }
+        await self.context.publish(PHONE_DIRECTORY, change, registration["phone"].encode())
 
     def _load(self, key: bytes) -> tuple[ConversationState, list[str], dict[str, Any] | None]:
         stored = self.table.get(key)
@@ -152,3 +185,8 @@ class Conversations:
                 "at": self.context.clock.now().isoformat(),
             }
             await self.context.publish(lane, record, key)
+
+
+def _open_checkin(state: ConversationState) -> str | None:
+    """The occurrence id of the open check-in, if one is open."""
+    return state.occurrence_id if state.status in OPEN_STATUSES else None
