@@ -213,3 +213,19 @@ def test_crisis_words_from_a_shared_phone_get_the_reply_and_a_safety_event(
         assert crisis == ["ana"]  # no check-in sent yet: the first to register
 
     asyncio.run(scenario())
+
+
+def test_crisis_words_for_a_patient_the_registry_no_longer_has_still_get_the_reply(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        shell = build_shell(tmp_path)
+        await _register(shell, patient("ana", phone=FAMILY))
+        await shell.deliver("clinic.patients", None, "ana")
+        shell.skip_pending()  # the directory has not heard of the removal yet
+        await _text(shell, FAMILY, "I want to die", "SM1", to=LAKESIDE)
+        assert _routed(shell) == ["ana"]
+        assert _urgent_to(shell, FAMILY) == [render("crisis", "en")]
+        assert len(_urgent_to(shell, LAKESIDE_DIRECTOR)) == 1
+
+    asyncio.run(scenario())

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from afterglow.core.conversation.limits import with_consent_withdrawn, within_daily_limit
 from afterglow.core.conversation.machine import expire, receive, remind, start_checkin
+from afterglow.core.conversation.parsing import mentions_crisis
 from afterglow.core.conversation.replies import Outcome, ReplyCategory
 from afterglow.core.conversation.state import OPEN_STATUSES, ConversationState
 from afterglow.intake.records import parse_datetime
@@ -26,6 +27,7 @@ from afterglow.topics import (
 )
 from afterglow.worker.context import WorkerContext
 from afterglow.worker.effects import Effects
+from afterglow.worker.unknown_sender import CrisisDesk
 
 _REMEMBERED_SIGNALS = 20
 
@@ -36,6 +38,7 @@ class Conversations:
         self.effects = effects
         self.clinics = clinics
         self.table = context.table("conversations", "patient_id -> conversation")
+        self.crisis = CrisisDesk(context, clinics)
 
     async def handle_signal(self, event: Any) -> str:
         data = self.context.decode(CHECKINS, event)
@@ -71,6 +74,11 @@ class Conversations:
         key: bytes = event.key
         registration = self.context.patients.get(key)
         if registration is None:
+            if "from" in data and mentions_crisis(data["body"]):
+                # The directory still names a patient the registry no longer has: safety
+                # never depends on the registry being right (docs/rules.md).
+                await self.crisis.answer_unknown_sender(data, data["received_at"])
+                return "crisis_unregistered"
             return "unregistered"
         clinic = self.clinics.get(registration["clinic_id"])
         state, recent, counter = self._load(key)

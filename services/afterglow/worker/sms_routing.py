@@ -132,8 +132,11 @@ class SmsRouter:
             "message_sid": data["message_sid"],
             "patient_id": patient_id,
             "body": data["body"],
+            "from": data["from"],
             "received_at": received_at,
         }
+        if data.get("to"):
+            record["to"] = data["to"]
         await self.context.publish(SMS_PATIENT_INBOUND, record, patient_id.encode())
         return "accepted"
 
