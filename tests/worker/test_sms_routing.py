@@ -229,3 +229,16 @@ def test_crisis_words_for_a_patient_the_registry_no_longer_has_still_get_the_rep
         assert len(_urgent_to(shell, LAKESIDE_DIRECTOR)) == 1
 
     asyncio.run(scenario())
+
+
+def test_a_patient_registered_with_the_medical_directors_phone_is_held_back(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        shell = build_shell(tmp_path)
+        await _register(shell, patient("ana", phone=LAKESIDE_DIRECTOR, shared_phone=True))
+        assert _refusals(shell) == ["phone is already registered to a clinician"]
+        await _text(shell, LAKESIDE_DIRECTOR, "ACK 1234", "SM1")
+        assert _routed(shell) == []
+
+    asyncio.run(scenario())

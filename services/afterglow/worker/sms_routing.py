@@ -22,7 +22,7 @@ from afterglow.topics import (
     SMS_PATIENT_INBOUND,
 )
 from afterglow.worker.context import WorkerContext
-from afterglow.worker.phone_directory import apply, route_patient
+from afterglow.worker.phone_directory import Decision, apply, route_patient
 from afterglow.worker.unknown_sender import CrisisDesk
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,10 @@ class SmsRouter:
             return "removed"
         record = self.context.decode(PHONE_DIRECTORY, event)
         decision = apply(self.phones.get(event.key), record)
+        if record["phone"] in self.directors and record["role"] == "patient":
+            # Medical directors' phones come from the clinic settings, not the directory;
+            # their texts are ACKs and a patient must not take that path over.
+            decision = Decision(None, "phone is already registered to a clinician", False)
         if decision.refused is not None:
             # The existing owner keeps the phone; the operator sees why (docs/operators.md).
             await self.context.deadletter(event, decision.refused)
