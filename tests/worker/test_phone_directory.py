@@ -59,3 +59,9 @@ def test_send_times_compare_as_instants_not_as_text() -> None:
     later = apply(entry, _change("checkin", "ana", open=True, at="2026-03-09T10:00:00-05:00"))
     earlier = _change("checkin", "ben", open=True, at="2026-03-09T14:00:00+00:00")
     assert route_patient(apply(later.entry, earlier).entry or {}) == "ana"
+
+
+def test_a_registration_sent_again_changes_nothing() -> None:
+    entry = _shared("ana", "ben")
+    decision = apply(entry, _change("claim", "ben", shared=True))
+    assert (decision.entry, decision.refused, decision.changed) == (entry, None, False)

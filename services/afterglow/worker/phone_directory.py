@@ -66,10 +66,11 @@ def _claim(entry: Mapping[str, Any] | None, record: Mapping[str, Any]) -> Decisi
         return Decision(_entry(record["phone"], record["role"], [claimant]))
     owners = owners_of(entry)
     same_role = entry["role"] == record["role"]
-    if same_role and any(o["owner_id"] == claimant["owner_id"] for o in owners):
-        for owner in owners:
-            if owner["owner_id"] == claimant["owner_id"]:
-                owner["shared"] = claimant["shared"]
+    mine = [o for o in owners if o["owner_id"] == claimant["owner_id"]] if same_role else []
+    if mine:
+        if mine[0].get("shared", False) == claimant["shared"]:
+            return Decision(_copy(entry), changed=False)  # the registration was re-sent
+        mine[0]["shared"] = claimant["shared"]
         return Decision(_entry(entry["phone"], entry["role"], owners))
     if entry["role"] == "clinician":
         return Decision(_copy(entry), "phone is already registered to a clinician", False)

@@ -82,7 +82,8 @@ class SmsRouter:
             return "removed"
         record = self.context.decode(PHONE_DIRECTORY, event)
         decision = apply(self.phones.get(event.key), record)
-        if record["phone"] in self.directors and record["role"] == "patient":
+        claim = record.get("type", "claim") == "claim"
+        if claim and record["role"] == "patient" and record["phone"] in self.directors:
             # Medical directors' phones come from the clinic settings, not the directory;
             # their texts are ACKs and a patient must not take that path over.
             decision = Decision(None, "phone is already registered to a clinician", False)
