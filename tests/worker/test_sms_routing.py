@@ -242,3 +242,23 @@ def test_a_patient_registered_with_the_medical_directors_phone_is_held_back(
         assert _routed(shell) == []
 
     asyncio.run(scenario())
+
+
+def test_a_patient_refused_the_phone_is_not_texted_on_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        shell = build_shell(tmp_path)
+        await _register(shell, patient("ana", phone=FAMILY), patient("ben", phone=FAMILY))
+        await _checkins_sent(shell, ("ben", REGISTERED + timedelta(hours=1)))
+        texts = shell.published("afterglow.sms.outbound")
+        assert [t for t in texts if t.get("patient_id") == "ben"] == []
+        # Marked shared, Ben gets his next texts (the check-in's reminders) and his answers
+        # reach his check-in.
+        await _register(shell, patient("ben", phone=FAMILY, shared_phone=True))
+        await shell.tick(DAY7 + timedelta(days=1, hours=1))
+        await shell.pump()
+        texts = shell.published("afterglow.sms.outbound")
+        assert [t["category"] for t in texts if t.get("patient_id") == "ben"] == ["reminder"]
+        await _text(shell, FAMILY, "2", "SM1")
+        assert _routed(shell) == ["ben"]
+
+    asyncio.run(scenario())

@@ -21,6 +21,7 @@ from afterglow.sms.templates import render
 from afterglow.topics import (
     CHECKINS,
     PHONE_DIRECTORY,
+    PHONE_VERDICTS,
     SMS_OUTBOUND,
     SMS_OUTBOUND_URGENT,
     SMS_PATIENT_INBOUND,
@@ -39,6 +40,7 @@ class Conversations:
         self.clinics = clinics
         self.table = context.table("conversations", "patient_id -> conversation")
         self.crisis = CrisisDesk(context, clinics)
+        self.verdicts = context.table("phone-verdicts", "patient_id -> phone claim verdict")
 
     async def handle_signal(self, event: Any) -> str:
         data = self.context.decode(CHECKINS, event)
@@ -68,6 +70,17 @@ class Conversations:
         await self._tell_directory(registration, was_open, state, data["at"])
         self._save(key, state, [*recent, data["event_id"]], counter)
         return "accepted"
+
+    async def handle_verdict(self, event: Any) -> str:
+        data = self.context.decode(PHONE_VERDICTS, event)
+        self.verdicts[event.key] = {"phone": data["phone"], "verdict": data["verdict"]}
+        registration = self.context.patients.get(event.key)
+        if data["verdict"] == "accepted" and registration is not None:
+            # A check-in opened while the phone was refused is news to the directory now.
+            state = self._load(event.key)[0]
+            at = state.started_at or self.context.clock.now()
+            await self._tell_directory(registration, None, state, at.isoformat())
+        return str(data["verdict"])
 
     async def handle_text(self, event: Any) -> str:
         data = self.context.decode(SMS_PATIENT_INBOUND, event)
@@ -127,6 +140,16 @@ class Conversations:
         }
         await self.context.publish(PHONE_DIRECTORY, change, registration["phone"].encode())
 
+    def _phone_refused(self, registration: Mapping[str, Any]) -> bool:
+        """The directory refused this patient the registered phone: it belongs to someone
+        else, who would get this patient's questions (docs/operators.md)."""
+        verdict = self.verdicts.get(registration["patient_id"].encode())
+        return (
+            verdict is not None
+            and verdict["verdict"] == "refused"
+            and verdict["phone"] == registration["phone"]
+        )
+
     def _load(self, key: bytes) -> tuple[ConversationState, list[str], dict[str, Any] | None]:
         stored = self.table.get(key)
         if stored is None:
@@ -161,6 +184,12 @@ class Conversations:
             outcome.replies, held = with_consent_withdrawn(outcome.replies)
             if held:
                 self.context.metrics.sms.labels("patient", "held_no_consent").inc(held)
+        if self._phone_refused(registration):
+            kept = [r for r in outcome.replies if r.category is ReplyCategory.CRISIS]
+            held = len(outcome.replies) - len(kept)
+            outcome.replies = kept
+            if held:
+                self.context.metrics.sms.labels("patient", "held_phone_refused").inc(held)
         today = now.astimezone(ZoneInfo(registration["timezone"])).date()
         outcome.replies, counter, held = within_daily_limit(outcome.replies, counter, today)
         if held:

@@ -17,6 +17,7 @@ from afterglow.core.conversation.parsing import mentions_crisis
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.topics import (
     PHONE_DIRECTORY,
+    PHONE_VERDICTS,
     SMS_CLINICIAN_INBOUND,
     SMS_INBOUND,
     SMS_PATIENT_INBOUND,
@@ -87,6 +88,8 @@ class SmsRouter:
             # Medical directors' phones come from the clinic settings, not the directory;
             # their texts are ACKs and a patient must not take that path over.
             decision = Decision(None, "phone is already registered to a clinician", False)
+        if claim and record["role"] == "patient":
+            await self._publish_verdict(record, decision.refused)
         if decision.refused is not None:
             # The existing owner keeps the phone; the operator sees why (docs/operators.md).
             await self.context.deadletter(event, decision.refused)
@@ -98,6 +101,18 @@ class SmsRouter:
             return "removed"
         self.phones[event.key] = decision.entry
         return "accepted"
+
+    async def _publish_verdict(self, claim: Mapping[str, Any], refused: str | None) -> None:
+        """Back to the patient's partition: a patient refused the phone is not texted on it
+        (docs/developers.md, "The phone directory")."""
+        verdict = {
+            "patient_id": claim["owner_id"],
+            "phone": claim["phone"],
+            "verdict": "accepted" if refused is None else "refused",
+        }
+        if refused is not None:
+            verdict["reason"] = refused
+        await self.context.publish(PHONE_VERDICTS, verdict, claim["owner_id"].encode())
 
     async def handle_inbound(self, event: Any) -> str:
         data = self.context.decode(SMS_INBOUND, event)
