@@ -13,7 +13,7 @@ from tests.support.kafka_io import wait_for
 from tests.support.records import patient
 from tests.support.worker import WorkerUnderTest
 from tests.worker.test_scheduler_kafka import _register
-from tests.worker.test_sms_kafka import _outbox, _text
+from tests.worker.test_sms_kafka import _outbox, _start_day7_checkin, _text
 
 pytestmark = pytest.mark.kafka
 
@@ -68,3 +68,32 @@ def test_crisis_words_from_an_unknown_number_reach_the_sender_and_the_director(
     assert "+1******0189" in page[0]["body"]
     assert STRANGER not in log
     assert "end my life" not in log
+
+
+def test_a_second_patient_on_a_phone_is_refused_and_not_texted_on_it(
+    worker: WorkerUnderTest,
+) -> None:
+    def conversation(patient_id: str) -> dict[str, Any] | None:
+        entry: dict[str, Any] | None = worker.table("conversations").get(patient_id)
+        return entry if entry and entry["state"]["status"] == "active" else None
+
+    with worker.process() as process:
+        try:
+            _register(worker, patient("ana", phone=FAMILY))
+            wait_for(lambda: _owners(worker, FAMILY) == ["ana"], 90, "Ana's phone")
+            _start_day7_checkin(worker, patient("ben", phone=FAMILY))
+            dead = wait_for(lambda: worker.records("deadletter"), 60, "the refusal")
+            # Ben's check-in opened; its question was held, not texted to Ana's phone.
+            wait_for(lambda: conversation("ben"), 90, "Ben's check-in")
+            # Saved only once its outputs were in Kafka: any text for Ben would be there.
+            outbound = worker.records("afterglow.sms.outbound")
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    assert _owners(worker, FAMILY) == ["ana"]
+    assert [d["error"] for d in dead] == [
+        "phone is already registered to another patient;"
+        " mark the registration shared_phone to allow it"
+    ]
+    assert [t for t in outbound if t.get("patient_id") == "ben"] == []
+    assert _outbox(worker, FAMILY) == []
