@@ -262,3 +262,14 @@ def test_a_patient_refused_the_phone_is_not_texted_on_it(tmp_path: Path) -> None
         assert _routed(shell) == ["ben"]
 
     asyncio.run(scenario())
+
+
+def test_spanish_crisis_words_from_an_unknown_number_get_the_spanish_reply(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        shell = build_shell(tmp_path)
+        await _text(shell, STRANGER, "ya no quiero vivir", "SM1")
+        assert _urgent_to(shell, STRANGER) == [render("crisis", "es")]
+
+    asyncio.run(scenario())

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from afterglow.core.alerting import ClinicianTemplate
+from afterglow.core.conversation.parsing import crisis_language
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.sms.templates import render
 from afterglow.sms.twilio_gateway import mask_number
@@ -20,8 +21,7 @@ from afterglow.topics import SMS_OUTBOUND_URGENT
 from afterglow.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
-# An unknown sender has no registered language; English is the templates' default.
-_LANGUAGE = "en"
+_CLINICIAN_LANGUAGE = "en"  # clinician records carry no language; pages are English too
 
 
 class CrisisDesk:
@@ -34,7 +34,8 @@ class CrisisDesk:
         reply = {
             "send_key": f"crisis-unknown:{sid}",
             "to": sender,
-            "body": render("crisis", _LANGUAGE),
+            # No registered language: the one the crisis words were written in.
+            "body": render("crisis", crisis_language(text["body"])),
             "category": "crisis",
             "urgent": True,
             "recipient": f"sender:{mask_number(sender)}",
@@ -50,7 +51,7 @@ class CrisisDesk:
             "to": clinic.medical_director.phone,
             "body": render(
                 ClinicianTemplate.CRISIS_SENDER,
-                "en",
+                _CLINICIAN_LANGUAGE,
                 clinic_name=clinic.display_name,
                 sender=mask_number(sender),
             ),
