@@ -33,6 +33,7 @@ SMS_PATIENT_INBOUND = "afterglow.sms.patient-inbound"
 SMS_OUTBOUND = "afterglow.sms.outbound"
 SMS_OUTBOUND_URGENT = "afterglow.sms.outbound-urgent"
 PHONE_DIRECTORY = "afterglow.phone-directory"
+PHONE_VERDICTS = "afterglow.phone-verdicts"
 CLINICAL_EVENTS = "afterglow.clinical-events"
 ALERT_ACTIONS = "afterglow.alert-actions"
 ALERT_NOTIFICATIONS = "afterglow.alert-notifications"
@@ -179,6 +180,13 @@ CATALOG: tuple[TopicSpec, ...] = (
         key="phone (E.164)",
         key_fields=("phone",),
         doc="Who owns a phone number (patient or clinician), for routing inbound texts.",
+    ),
+    TopicSpec(
+        PHONE_VERDICTS,
+        dict(_COMPACTED),
+        key="patient_id",
+        key_fields=("patient_id",),
+        doc="The directory's answer to a patient's claim of a phone: accepted or refused.",
     ),
     TopicSpec(
         CLINICAL_EVENTS,

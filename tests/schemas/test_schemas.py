@@ -163,6 +163,12 @@ VALID: dict[str, dict[str, Any]] = {
         "role": "patient",
         "owner_id": "pt-1",
     },
+    "afterglow.phone-verdicts": {
+        "patient_id": "pt-2",
+        "phone": "+15555550101",
+        "verdict": "refused",
+        "reason": "phone is already registered to another patient",
+    },
     "afterglow.clinical-events": {
         "event_id": "pt-1:occ-3:assessment",
         "type": "assessment_completed",

@@ -166,7 +166,13 @@ def test_unacknowledged_p1_escalates_and_an_sms_ack_stops_it(worker: WorkerUnder
         try:
             _start_clock(worker, RAISED_AT)
             _clinicians(worker)
-            _register(worker, patient("pt-1"), patient("pt-2"), patient("pt-3"))
+            # One phone each: a second patient on a phone is refused (docs/operators.md).
+            _register(
+                worker,
+                patient("pt-1"),
+                patient("pt-2", phone="+15555550103"),
+                patient("pt-3", phone="+15555550104"),
+            )
             wait_for(lambda: len(worker.table("clinicians")) == 2, 60, "clinicians registered")
             wait_for(lambda: len(worker.table("patients")) == 3, 60, "patients registered")
             _clinical(

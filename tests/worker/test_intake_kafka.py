@@ -26,6 +26,10 @@ def _event_ids(worker: WorkerUnderTest, patient_id: str) -> list[str] | None:
     return [item["event_id"] for item in history["infusions"]]
 
 
+# Its own phone: a second patient on a phone is refused (docs/operators.md).
+P2_PHONE = "+15555550103"
+
+
 def test_valid_duplicate_and_invalid_events(worker: WorkerUnderTest) -> None:
     bootstrap = worker.settings.kafka_bootstrap_servers
     infusions_topic = worker.topic("clinic.infusions.completed")
@@ -37,7 +41,12 @@ def test_valid_duplicate_and_invalid_events(worker: WorkerUnderTest) -> None:
             patients_topic,
             [
                 ("p-1", as_json(patient("p-1"))),
-                ("p-2", as_json(patient("p-2", language="es", timezone="Europe/Madrid"))),
+                (
+                    "p-2",
+                    as_json(
+                        patient("p-2", phone=P2_PHONE, language="es", timezone="Europe/Madrid")
+                    ),
+                ),
                 ("p-3", as_json(patient("p-3", phone="555-0101"))),
                 ("p-4", as_json(patient("p-4", timezone="Mars/Olympus_Mons"))),
             ],
@@ -69,7 +78,9 @@ def test_valid_duplicate_and_invalid_events(worker: WorkerUnderTest) -> None:
     assert _event_ids(worker, "p-2") == ["e-3"]
     patients = worker.table("patients")
     assert sorted(patients) == ["p-1", "p-2"]
-    assert patients["p-2"] == patient("p-2", language="es", timezone="Europe/Madrid")
+    assert patients["p-2"] == patient(
+        "p-2", phone=P2_PHONE, language="es", timezone="Europe/Madrid"
+    )
 
     # Every invalid input is in deadletter with its reason and the payload as sent.
     reasons = {(d["source_topic"], d["key"]): d["error"] for d in dead}

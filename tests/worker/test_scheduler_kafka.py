@@ -320,7 +320,13 @@ def test_invalid_ticks_and_consent_go_to_deadletter_and_time_goes_on(
 
 def test_sigkill_during_dispatch_loses_and_repeats_no_checkin(worker: WorkerUnderTest) -> None:
     zones = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
-    patients = [patient(f"p-{i:04d}", timezone=zones[i % 4]) for i in range(1000)]
+    # One phone each (a second patient on a phone is refused): 555-01xx in 12 area codes.
+    patients = [
+        patient(
+            f"p-{i:04d}", timezone=zones[i % 4], phone=f"+1{201 + i // 90}55501{10 + i % 90:02d}"
+        )
+        for i in range(1000)
+    ]
     expected = {f"{p['patient_id']}:e-{p['patient_id']}:d007:start" for p in patients}
     day7 = START + timedelta(days=7)
     with worker.process() as first:

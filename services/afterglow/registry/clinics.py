@@ -72,6 +72,13 @@ class ClinicDirectory:
         settings share the default director)."""
         return f"director:{clinic_id}" if clinic_id in self._clinics else "director:*"
 
+    def clinic_for_number(self, number: str | None) -> str:
+        """The clinic whose contact number was texted; `*` (the defaults) for any other."""
+        for clinic_id, clinic in self._clinics.items():
+            if number and clinic.contact_phone == number:
+                return clinic_id
+        return "*"
+
     def director_phones(self) -> dict[str, str]:
         """Medical directors' phones -> `director:<clinic_id>` (`director:*` for the default),
         so an ACK texted by a director reaches the notifier."""

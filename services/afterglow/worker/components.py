@@ -13,6 +13,7 @@ from afterglow.topics import (
     CHECKINS,
     CLINICAL_EVENTS,
     PHONE_DIRECTORY,
+    PHONE_VERDICTS,
     SMS_CLINICIAN_INBOUND,
     SMS_INBOUND,
     SMS_OUTBOUND,
@@ -81,6 +82,7 @@ def _register_agents(context: WorkerContext, c: Components) -> None:
     agent(SMS_INBOUND, "sms-inbound", c.router.handle_inbound)
     agent(CHECKINS, "conversation-signals", c.conversations.handle_signal)
     agent(SMS_PATIENT_INBOUND, "conversation-texts", c.conversations.handle_text)
+    agent(PHONE_VERDICTS, "conversation-phones", c.conversations.handle_verdict)
     agent(SMS_STATUS, "sms-status", c.deliveries.handle)
     # The senders alone write the send ledger and must not hold a partition while the
     # provider answers. The urgent lane has an agent of its own: a crisis reply must not

@@ -24,6 +24,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
             if registration is not None:
                 clinic_id = registration["clinic_id"]
                 scheduler.on_removed(event.message.partition, event.key, clinic_id)
+                await router.publish_registration(registration, None)
             patients.pop(event.key, None)
             return "removed"
         record = parse_patient(context.catalog, event.key, event.value)
@@ -36,6 +37,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
 
     async def handle_clinician(event: Any) -> str:
         if event.value is None:
+            await router.publish_clinician(clinicians.get(event.key), None)
             clinicians.pop(event.key, None)
             return "removed"
         record = parse_clinician(context.catalog, event.key, event.value)

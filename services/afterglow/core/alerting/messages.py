@@ -22,6 +22,7 @@ class ClinicianTemplate(StrEnum):
     ACK_UNKNOWN = "clinician_ack_unknown"
     HELP = "clinician_help"
     DIGEST = "clinician_digest"
+    CRISIS_SENDER = "clinician_crisis_sender"
 
 
 # The parameters each template is rendered with (tests render every template with these).
@@ -40,6 +41,8 @@ CLINICIAN_TEMPLATE_PARAMS: dict[ClinicianTemplate, frozenset[str]] = {
     ClinicianTemplate.HELP: frozenset(),
     # date: the digest's local date (a date or an ISO string); count: patients
     ClinicianTemplate.DIGEST: frozenset({"clinic_name", "count", "date"}),
+    # sender: the masked number (+1******0199) of a crisis text nobody in the directory owns
+    ClinicianTemplate.CRISIS_SENDER: frozenset({"clinic_name", "sender"}),
 }
 
 

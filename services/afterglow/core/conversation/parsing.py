@@ -137,8 +137,7 @@ def parse_all_nine(text: str) -> tuple[int, ...] | None:
 # it will miss distress phrased any other way; a false positive costs one crisis text and one
 # clinician look, a false negative is what the PHQ-9 item 9 and the clinicians are for.
 # Phrases are written folded (no accents, ñ -> n) and matched on word boundaries.
-CRISIS_PHRASES: tuple[str, ...] = (
-    # English
+_ENGLISH_CRISIS_PHRASES: tuple[str, ...] = (
     "kill myself",
     "killing myself",
     "suicide",
@@ -153,7 +152,10 @@ CRISIS_PHRASES: tuple[str, ...] = (
     "harm myself",
     "self harm",
     "better off dead",
-    # Spanish
+)
+# Kept apart from the English ones so that a sender nobody registered gets the reply in the
+# language they wrote in.
+_SPANISH_CRISIS_PHRASES: tuple[str, ...] = (
     "matarme",
     "suicidio",
     "suicidarme",
@@ -167,15 +169,33 @@ CRISIS_PHRASES: tuple[str, ...] = (
     "mejor muerta",
 )
 
-_CRISIS = re.compile(
-    r"\b(?:"
-    + "|".join(r"\s+".join(re.escape(word) for word in p.split()) for p in CRISIS_PHRASES)
-    + r")\b"
-)
+CRISIS_PHRASES: tuple[str, ...] = (*_ENGLISH_CRISIS_PHRASES, *_SPANISH_CRISIS_PHRASES)
+
+
+def _screen(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    words = (r"\s+".join(re.escape(word) for word in p.split()) for p in phrases)
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b")
+
+
+_CRISIS = _screen(CRISIS_PHRASES)
+_ENGLISH_CRISIS = _screen(_ENGLISH_CRISIS_PHRASES)
+_SPANISH_CRISIS = _screen(_SPANISH_CRISIS_PHRASES)
+
+
+def _normalized(text: str) -> str:
+    # Hyphens and apostrophes become spaces so "self-harm" matches "self harm".
+    return re.sub(r"[^\w]+", " ", fold(text))
 
 
 def mentions_crisis(text: str) -> bool:
     """True if the text contains a crisis phrase (see CRISIS_PHRASES: a screen)."""
-    # Hyphens and apostrophes become spaces so "self-harm" matches "self harm".
-    normalized = re.sub(r"[^\w]+", " ", fold(text))
-    return _CRISIS.search(normalized) is not None
+    return _CRISIS.search(_normalized(text)) is not None
+
+
+def crisis_language(text: str) -> str:
+    """The language to answer a crisis text in when nothing else says it: Spanish if only
+    Spanish phrases matched, else English."""
+    normalized = _normalized(text)
+    spanish = _SPANISH_CRISIS.search(normalized) is not None
+    english = _ENGLISH_CRISIS.search(normalized) is not None
+    return "es" if spanish and not english else "en"
