@@ -66,12 +66,12 @@ def build_components(
         sender=SmsSender(context, gateway, deliveries),
         deliveries=deliveries,
     )
-    _register_agents(context, components)
+    _register_agents(context, components, clinics)
     return components
 
 
-def _register_agents(context: WorkerContext, c: Components) -> None:
-    register_intake(context, c.scheduler, c.router)
+def _register_agents(context: WorkerContext, c: Components, clinics: ClinicDirectory) -> None:
+    register_intake(context, c.scheduler, c.router, clinics)
     register_scheduler(context, c.scheduler, c.desk, c.notifier)
     agent = context.agent_for
     agent(CLINICAL_EVENTS, "monitor", c.monitor.handle)

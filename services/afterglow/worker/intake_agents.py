@@ -6,16 +6,32 @@ from typing import Any
 
 from afterglow.intake.infusions import record_infusion
 from afterglow.intake.records import parse_clinician, parse_infusion, parse_patient
+from afterglow.registry.clinics import ClinicDirectory
 from afterglow.topics import CLINICIANS, INFUSIONS_COMPLETED, PATIENTS
+from afterglow.validation import InvalidEvent
 from afterglow.worker.context import WorkerContext
 from afterglow.worker.scheduler import Scheduler
 from afterglow.worker.sms_routing import SmsRouter
 
 
-def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRouter) -> None:
+def register_intake(
+    context: WorkerContext, scheduler: Scheduler, router: SmsRouter, clinics: ClinicDirectory
+) -> None:
     patients = context.patients
     infusions = context.infusions
     clinicians = context.clinicians
+    # A deployment that lists its clinics accepts records of those clinics only: a record of
+    # any other clinic would be texted and paged with the defaults' name and director
+    # (docs/operators.md, "Dead letters"). One that lists none runs every clinic on the
+    # defaults.
+    listed = frozenset(clinics.clinic_ids())
+
+    def require_known_clinic(clinic_id: str) -> None:
+        if listed and clinic_id not in listed:
+            raise InvalidEvent(
+                f"unknown clinic {clinic_id!r}: add it to the clinic settings "
+                f"({context.settings.clinics_file.name}) first"
+            )
 
     async def handle_patient(event: Any) -> str:
         if event.value is None:
@@ -28,6 +44,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
             patients.pop(event.key, None)
             return "removed"
         record = parse_patient(context.catalog, event.key, event.value)
+        require_known_clinic(record["clinic_id"])
         previous = patients.get(event.key)
         await router.publish_registration(previous, record)
         await _publish_enrollment(event.message.partition, previous, record)
@@ -41,6 +58,7 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
             clinicians.pop(event.key, None)
             return "removed"
         record = parse_clinician(context.catalog, event.key, event.value)
+        require_known_clinic(record["clinic_id"])
         await router.publish_clinician(clinicians.get(event.key), record)
         clinicians[event.key] = record
         return "accepted"
@@ -49,6 +67,13 @@ def register_intake(context: WorkerContext, scheduler: Scheduler, router: SmsRou
         # Ticks may run ahead of the clock (a replayed history, a sped-up demo).
         now = max(context.clock.now(), scheduler.now_for(event.message.partition))
         infusion = parse_infusion(context.catalog, event.key, event.value, now)
+        require_known_clinic(infusion.clinic_id)
+        registration = patients.get(event.key)
+        if registration is not None and registration["clinic_id"] != infusion.clinic_id:
+            raise InvalidEvent(
+                f"infusion of clinic {infusion.clinic_id!r} for a patient of clinic "
+                f"{registration['clinic_id']!r}"
+            )
         history, is_new = record_infusion(infusions.get(event.key), infusion)
         if not is_new:
             return "duplicate"
