@@ -70,7 +70,8 @@ class WorkerUnderTest:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return int(response.status), json.loads(response.read())
         except urllib.error.HTTPError as error:
-            return error.code, None
+            body = error.read()
+            return error.code, json.loads(body) if body.startswith(b"{") else None
 
     def metrics(self) -> str:
         url = f"http://127.0.0.1:{self.web_port}/metrics"

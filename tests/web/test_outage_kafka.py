@@ -1,6 +1,7 @@
 """A broker outage on the real local Kafka: Kafka is stopped for 60 s while 100 signed
 Twilio webhooks arrive. Every one is answered in time, every text is handled exactly once
-after Kafka returns, and the crisis text among them gets its reply within seconds."""
+after Kafka returns, and the crisis text among them gets its reply within seconds. Both
+processes say they are not ready while Kafka is gone, and ready again after."""
 
 from __future__ import annotations
 
@@ -90,11 +91,13 @@ def test_a_60_s_broker_outage_loses_no_text_and_delays_no_crisis_reply(
             produce(worker.bootstrap, worker.topic("clinic.patients"), registrations)
             wait_for(lambda: len(worker.table("phones")) == len(PHONES), 120, "the directory")
             wait_for(lambda: _ready(public_url), 60, "the web process")
+            wait_for(lambda: worker.http_get("/readyz")[0] == 200, 60, "the worker ready")
 
             broker.stop()
             stopped = time.monotonic()
             answers = [_post(f"{public_url}/twilio/sms", form) for form in _webhooks()]
             readiness_during = _status(f"{public_url}/readyz")
+            worker_during = worker.http_get("/readyz")
             time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - stopped)))
             broker.start(wait_timeout=120)
             back = time.monotonic()
@@ -104,6 +107,7 @@ def test_a_60_s_broker_outage_loses_no_text_and_delays_no_crisis_reply(
                 "the crisis reply",
             )
             crisis_delay = time.monotonic() - back
+            wait_for(lambda: worker.http_get("/readyz")[0] == 200, 60, "the worker ready again")
             handled = wait_for(
                 lambda: _at_least(_handled_sids(worker), len(PHONES) * TEXTS_PER_PHONE),
                 180,
@@ -123,6 +127,8 @@ def test_a_60_s_broker_outage_loses_no_text_and_delays_no_crisis_reply(
     assert [status for status, _ in answers] == [200] * len(answers)
     assert max(seconds for _, seconds in answers) < 5
     assert readiness_during == 503
+    assert worker_during[0] == 503
+    assert "Kafka does not answer" in worker_during[1]["reasons"]
     assert crisis_delay < 10
     assert set(handled) == {form["MessageSid"] for form in _webhooks()}
     assert max(handled.values()) == 1, "a text was handled twice"

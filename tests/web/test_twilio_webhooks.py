@@ -390,6 +390,27 @@ def test_simulator_rejects_bad_input(tmp_path: Path, path: str, payload: dict[st
     run(make_settings(tmp_path, operator_token=OPERATOR_TOKEN), scenario)
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"body=\xff\xfe"),
+        ("application/x-www-form-urlencoded; charset=no-such-charset", b"body=7"),
+        ("application/json", b'{"body": "\xff"}'),
+        ("multipart/form-data; boundary=x", b"--x\r\nbroken"),
+    ],
+)
+def test_simulator_refuses_an_undecodable_body_with_400(
+    tmp_path: Path, content_type: str, body: bytes
+) -> None:
+    async def scenario(client: Any, publisher: RecordingPublisher) -> None:
+        headers = {**BEARER, "Content-Type": content_type}
+        async with client.post(PHONE_PATH, data=body, headers=headers) as response:
+            assert response.status == 400
+        assert publisher.calls == []
+
+    run(make_settings(tmp_path, operator_token=OPERATOR_TOKEN), scenario)
+
+
 def test_simulator_routes_are_off_with_twilio(tmp_path: Path) -> None:
     async def scenario(client: Any, publisher: RecordingPublisher) -> None:
         async with client.post(PHONE_PATH, json={"body": "7"}, headers=BEARER) as response:

@@ -88,3 +88,50 @@ def test_oversized_binary_and_far_future_records_are_dead_lettered_and_the_net_s
     assert (
         _metric(metrics, "afterglow_deadletters_total", topic=patients_topic, result="written") == 1
     )
+
+
+def test_records_of_an_unknown_clinic_or_across_clinics_are_dead_lettered_with_the_reason(
+    worker: WorkerUnderTest,
+) -> None:
+    """An unknown clinic used to be texted as "your clinic" and paged to the defaults'
+    director; an infusion reported by another clinic than the patient's was applied."""
+    patients_topic = worker.topic("clinic.patients")
+    infusions_topic = worker.topic("clinic.infusions.completed")
+    stranger = patient("p-stranger", clinic_id="clinic-zz", phone="+15555550131")
+    crossed = {**infusion("e-cross", "p-ok", "2026-03-01T15:00:00-06:00"), "clinic_id": "clinic-b"}
+    with worker.process() as process:
+        try:
+            produce(
+                worker.bootstrap,
+                patients_topic,
+                [
+                    ("p-stranger", as_json(stranger)),
+                    ("p-ok", as_json(patient("p-ok", phone="+15555550132"))),
+                ],
+            )
+            wait_for(lambda: worker.table("patients").get("p-ok"), 120, "p-ok registered")
+            produce(
+                worker.bootstrap,
+                infusions_topic,
+                [
+                    ("p-ok", as_json(crossed)),
+                    ("p-ok", as_json(infusion("e-own", "p-ok", "2026-03-01T15:00:00-06:00"))),
+                ],
+            )
+            letters = wait_for(
+                lambda: _by_error(worker, {"p-stranger", "p-ok"}), 120, "two dead letters"
+            )
+            wait_for(lambda: worker.table("infusions").get("p-ok"), 60, "p-ok's own infusion")
+        except AssertionError:
+            print(process.log_tail())
+            raise
+
+    assert "unknown clinic 'clinic-zz'" in letters["p-stranger"]
+    assert "infusion of clinic 'clinic-b' for a patient of clinic 'clinic-a'" in letters["p-ok"]
+    assert "p-stranger" not in worker.table("patients")
+    assert [i["event_id"] for i in worker.table("infusions")["p-ok"]["infusions"]] == ["e-own"]
+
+
+def _by_error(worker: WorkerUnderTest, keys: set[str]) -> dict[str, str] | None:
+    letters = {str(d["key"]): str(d["error"]) for d in worker.records("deadletter")}
+    return letters if keys <= set(letters) else None

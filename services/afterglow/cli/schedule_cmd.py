@@ -26,9 +26,8 @@ def schedule(
     if token is None:
         typer.echo("no operator token: set AFTERGLOW_OPERATOR_TOKEN or start the worker", err=True)
         raise typer.Exit(1)
-    host = "127.0.0.1" if settings.worker_web_host == "0.0.0.0" else settings.worker_web_host
     quoted = urllib.parse.quote(patient_id, safe="")
-    url = f"http://{host}:{settings.worker_web_port}/api/schedule/{quoted}/"
+    url = f"{settings.worker_url}/api/schedule/{quoted}/"
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 from afterglow.clock import Clock, SystemClock
 from afterglow.config import Settings
@@ -129,5 +130,10 @@ async def _body_field(request: web.Request) -> str | None:
             return None
         value = payload.get("body") if isinstance(payload, dict) else None
     else:
-        value = (await request.post()).get("body")
+        try:
+            value = (await request.post()).get("body")
+        except (ValueError, LookupError, HttpProcessingError):
+            # Not UTF-8, an unknown charset, broken multipart: the caller's mistake, a 400
+            # like any other bad body, not a 500 that looks like an outage.
+            return None
     return value if isinstance(value, str) else None

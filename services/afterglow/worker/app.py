@@ -3,7 +3,9 @@ importing this module starts nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 import faust
@@ -13,11 +15,13 @@ from afterglow.clock import Clock, clock_for
 from afterglow.config import Settings
 from afterglow.registry.clinics import load_clinics
 from afterglow.sms.factory import gateway_for
+from afterglow.topics import TICKS
 from afterglow.validation import default_catalog
 from afterglow.worker.api import register_api
 from afterglow.worker.components import build_components
 from afterglow.worker.context import WorkerContext
 from afterglow.worker.metrics import WorkerMetrics
+from afterglow.worker.readiness import assess
 from afterglow.worker.recovery import SeekFirstTableManager
 from afterglow.worker.runtime import FaustRuntime
 from afterglow.worker.scheduler_agents import start_tick_timer
@@ -25,6 +29,7 @@ from afterglow.worker.scheduler_agents import start_tick_timer
 log = logging.getLogger(__name__)
 
 SESSION_TIMEOUT_S = 10.0
+KAFKA_PROBE_TIMEOUT_S = 2.0
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
@@ -74,7 +79,40 @@ def _register_pages(app: faust.App, context: WorkerContext) -> None:
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok", "app": context.settings.app_id})
 
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        readiness = assess(
+            kafka_reachable=await _kafka_reachable(app),
+            assigned=_assignment(app),
+            ticks_topic=context.settings.topic(TICKS),
+            ticks=context.ticks,
+            tick_interval=context.settings.tick_interval,
+            now=time.monotonic(),
+        )
+        return web.json(readiness.as_json(), status=200 if readiness.ready else 503)
+
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
         body = generate_latest(context.metrics.registry)
         return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+async def _kafka_reachable(app: faust.App) -> bool:
+    """Whether a broker answers a metadata request now (not from the cache)."""
+    # Faust offers no public handle on its aiokafka producer; without one, say unreachable.
+    producer = getattr(app.producer, "_producer", None)
+    if producer is None:
+        return False
+    try:
+        return bool(
+            await asyncio.wait_for(producer.client.force_metadata_update(), KAFKA_PROBE_TIMEOUT_S)
+        )
+    except Exception:  # noqa: BLE001 - any failure means "not now"
+        return False
+
+
+def _assignment(app: faust.App) -> frozenset[tuple[str, int]]:
+    try:
+        return frozenset((tp.topic, tp.partition) for tp in app.consumer.assignment())
+    except Exception:  # noqa: BLE001 - a consumer not started yet has nothing assigned
+        return frozenset()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from afterglow.topics import CLINICAL_EVENTS, DEADLETTER, topic_spec
 from afterglow.validation import InvalidEvent, SchemaCatalog
 from afterglow.worker.deadletter import deadletter_record, encode
 from afterglow.worker.metrics import WorkerMetrics
+from afterglow.worker.readiness import TickWatch
 from afterglow.worker.runtime import Runtime, Topic
 from afterglow.worker.unit_of_work import (
     Journal,
@@ -67,6 +69,7 @@ class WorkerContext:
     metrics: WorkerMetrics
     clock: Clock
     runtime: Runtime
+    ticks: TickWatch = field(default_factory=lambda: TickWatch(started_at=time.monotonic()))
     _topics: dict[str, Topic] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     _journals: dict[int, Journal] = field(default_factory=dict)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class WorkerMetrics:
@@ -72,6 +72,13 @@ class WorkerMetrics:
             "Records sent to deadletter, by source topic and result (written, or failed: the "
             "broker refused the dead letter and the record is only in its source topic).",
             ["topic", "result"],
+            registry=self.registry,
+        )
+        self.last_tick = Gauge(
+            "afterglow_tick_last_handled_timestamp_seconds",
+            "Unix time this worker last handled a tick on a partition of the ticks topic; "
+            "time() minus this, growing, means its check-ins and escalations have stopped.",
+            ["partition"],
             registry=self.registry,
         )
         self.timer_errors = Counter(

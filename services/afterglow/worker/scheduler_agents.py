@@ -28,6 +28,8 @@ def register_scheduler(
         now = parse_datetime(data["now"], "now")
         started = time.perf_counter()
         partition = event.message.partition
+        context.ticks.handled(partition, time.monotonic())
+        metrics.last_tick.labels(str(partition)).set_to_current_time()
         due = await scheduler.on_tick(partition, now)
         metrics.tick_seconds.observe(time.perf_counter() - started)
         # Escalations and digests ride on the same ticks (time is data here too).
