@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from afterglow.worker.phone_directory import apply, route_patient
+from afterglow.worker.phone_directory import MAX_WAITING, apply, route_patient
 
 PHONE = "+15555550101"
 
@@ -65,3 +65,47 @@ def test_a_registration_sent_again_changes_nothing() -> None:
     entry = _shared("ana", "ben")
     decision = apply(entry, _change("claim", "ben", shared=True))
     assert (decision.entry, decision.refused, decision.changed) == (entry, None, False)
+
+
+def test_a_refused_patient_waits_and_gets_the_phone_when_its_last_owner_leaves() -> None:
+    entry = apply(None, _change("claim", "ana")).entry
+    for waiting in ("ben", "cy"):
+        decision = apply(entry, _change("claim", waiting))
+        assert decision.refused is not None
+        entry = decision.entry
+    assert apply(entry, _change("claim", "ben")).changed is False  # re-sent: same place
+    freed = apply(entry, _change("release", "ana"))
+    assert freed.promoted == "ben"
+    assert route_patient(freed.entry or {}) == "ben"
+    assert (freed.entry or {})["waiting"] == ["cy"]
+    assert apply(freed.entry, _change("claim", "cy")).refused is not None  # still taken
+
+
+def test_a_shared_phone_promotes_nobody_until_every_owner_has_left() -> None:
+    entry = apply(_shared("ana", "ben"), _change("claim", "cy")).entry
+    after_ana = apply(entry, _change("release", "ana"))
+    assert (after_ana.promoted, route_patient(after_ana.entry or {})) == (None, "ben")
+    assert apply(after_ana.entry, _change("release", "ben")).promoted == "cy"
+
+
+def test_a_patient_waiting_for_a_clinicians_phone_gets_it_when_the_clinician_moves() -> None:
+    entry = apply(None, _change("claim", "clin-1", role="clinician")).entry
+    entry = apply(entry, _change("claim", "ana")).entry
+    freed = apply(entry, _change("release", "clin-1", role="clinician"))
+    assert freed.promoted == "ana"
+    assert (freed.entry or {})["role"] == "patient"
+
+
+def test_a_waiting_patient_who_leaves_is_forgotten() -> None:
+    entry = apply(apply(None, _change("claim", "ana")).entry, _change("claim", "ben")).entry
+    entry = apply(entry, _change("release", "ben")).entry
+    assert apply(entry, _change("release", "ana")) == apply(
+        apply(None, _change("claim", "ana")).entry, _change("release", "ana")
+    )
+
+
+def test_the_waiting_list_is_bounded() -> None:
+    entry = apply(None, _change("claim", "ana")).entry
+    for n in range(MAX_WAITING + 5):
+        entry = apply(entry, _change("claim", f"p-{n}")).entry
+    assert len((entry or {})["waiting"]) == MAX_WAITING

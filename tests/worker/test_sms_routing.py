@@ -264,6 +264,47 @@ def test_a_patient_refused_the_phone_is_not_texted_on_it(tmp_path: Path) -> None
     asyncio.run(scenario())
 
 
+def test_a_patient_refused_the_phone_gets_it_when_its_owner_moves_to_a_new_number(
+    tmp_path: Path,
+) -> None:
+    """The clinic corrects the other record; nothing needs re-sending for the one refused."""
+
+    async def scenario() -> None:
+        shell = build_shell(tmp_path)
+        await _register(shell, patient("ana", phone=FAMILY), patient("ben", phone=FAMILY))
+        await _checkins_sent(shell, ("ben", REGISTERED + timedelta(hours=1)))
+        assert [t for t in shell.published("afterglow.sms.outbound") if t["to"] == FAMILY] == []
+        await _register(shell, patient("ana", phone=NEW_PHONE))
+        verdicts = shell.published("afterglow.phone-verdicts")
+        assert [v["verdict"] for v in verdicts if v["patient_id"] == "ben"] == [
+            "refused",
+            "accepted",
+        ]
+        await shell.tick(DAY7 + timedelta(days=1, hours=1))
+        await shell.pump()
+        texts = shell.published("afterglow.sms.outbound")
+        assert [t["category"] for t in texts if t["to"] == FAMILY] == ["reminder"]
+        await _text(shell, FAMILY, "2", "SM1")
+        await _text(shell, NEW_PHONE, "hello", "SM2")
+        assert _routed(shell) == ["ben", "ana"]
+
+    asyncio.run(scenario())
+
+
+def test_a_refused_patient_who_moves_away_stops_waiting_for_the_phone(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        shell = build_shell(tmp_path)
+        await _register(shell, patient("ana", phone=FAMILY), patient("ben", phone=FAMILY))
+        await _register(shell, patient("ben", phone=NEW_PHONE))
+        await shell.deliver("clinic.patients", None, "ana")
+        await shell.pump()
+        await _text(shell, FAMILY, "hello", "SM1")
+        await _text(shell, NEW_PHONE, "hello", "SM2")
+        assert _routed(shell) == ["ben"]  # the family phone is nobody's now: unrouted
+
+    asyncio.run(scenario())
+
+
 def test_spanish_crisis_words_from_an_unknown_number_get_the_spanish_reply(
     tmp_path: Path,
 ) -> None:

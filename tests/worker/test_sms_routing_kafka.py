@@ -51,6 +51,31 @@ def test_a_patient_moving_away_leaves_the_phone_to_the_patient_sharing_it(
     assert [m["send_key"] for m in help_text] == ["ben:SM0001:r0"]
 
 
+def test_a_patient_refused_the_phone_gets_it_when_the_owner_moves_away(
+    worker: WorkerUnderTest,
+) -> None:
+    with worker.process() as process:
+        try:
+            _register(worker, patient("ana", phone=FAMILY))
+            wait_for(lambda: _owners(worker, FAMILY) == ["ana"], 90, "Ana's phone")
+            _register(worker, patient("ben", phone=FAMILY))  # not shared: refused, waits
+            wait_for(lambda: _verdicts(worker, "ben") == ["refused"], 60, "Ben's refusal")
+            _register(worker, patient("ana", phone=NEW_PHONE))
+            wait_for(lambda: _owners(worker, FAMILY) == ["ben"], 60, "the phone passed on")
+            _text(worker, FAMILY, "HELP", "SM0001", AT)
+            help_text = wait_for(lambda: _outbox(worker, FAMILY), 60, "the help reply")
+        except AssertionError:
+            print(process.log_tail())
+            raise
+    assert _verdicts(worker, "ben") == ["refused", "accepted"]
+    assert [m["send_key"] for m in help_text] == ["ben:SM0001:r0"]
+
+
+def _verdicts(worker: WorkerUnderTest, patient_id: str) -> list[str]:
+    records = worker.records("afterglow.phone-verdicts")
+    return [v["verdict"] for v in records if v["patient_id"] == patient_id]
+
+
 def test_crisis_words_from_an_unknown_number_reach_the_sender_and_the_director(
     worker: WorkerUnderTest,
 ) -> None:

@@ -6,9 +6,13 @@ Pure functions over one directory entry, so the directory agent (the only writer
 `phones` table, on the phone's partition) stays a few lines. An entry:
 
     {"phone", "role": "patient" | "clinician", "owner_id": the first owner,
-     "owners": [{"owner_id", "shared", "open", "sent_at"}, ...]}
+     "owners": [{"owner_id", "shared", "open", "sent_at"}, ...],
+     "waiting": [patient ids refused the phone, first refused first]}
 
-Entries written before `owners` existed hold a single owner in `owner_id`.
+Entries written before `owners` existed hold a single owner in `owner_id`. A patient refused
+a phone waits for it: when its last owner releases it, the first waiting patient gets it
+without the clinic re-sending anything (a number corrected on the other record is the
+usual end of such a conflict).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 SHARED_HINT = "mark the registration shared_phone to allow it"
+# Patients waiting for one phone; a conflict beyond this many is refused without a place.
+MAX_WAITING = 20
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
@@ -29,6 +35,7 @@ class Decision:
     entry: dict[str, Any] | None
     refused: str | None = None
     changed: bool = True
+    promoted: str | None = None  # a waiting patient who has the phone now
 
 
 def owners_of(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -42,7 +49,14 @@ def apply(entry: Mapping[str, Any] | None, record: Mapping[str, Any]) -> Decisio
     kind = record.get("type", "claim")  # records from before `type` were all claims
     if kind == "claim":
         return _claim(entry, record)
-    if entry is None or entry["role"] != record["role"]:
+    if entry is None:
+        return Decision(None, changed=False)
+    waiting = list(entry.get("waiting", []))
+    if kind == "release" and record["role"] == "patient" and record["owner_id"] in waiting:
+        # A refused patient who moved to another number, or was removed, stops waiting.
+        waiting.remove(record["owner_id"])
+        return Decision(_entry(entry["phone"], entry["role"], owners_of(entry), waiting))
+    if entry["role"] != record["role"]:
         return Decision(_copy(entry), changed=False)
     owners = owners_of(entry)
     mine = [o for o in owners if o["owner_id"] == record["owner_id"]]
@@ -52,34 +66,50 @@ def apply(entry: Mapping[str, Any] | None, record: Mapping[str, Any]) -> Decisio
         return Decision(_copy(entry), changed=False)
     if kind == "release":
         rest = [o for o in owners if o["owner_id"] != record["owner_id"]]
-        return Decision(_entry(entry["phone"], entry["role"], rest) if rest else None)
+        if rest:
+            return Decision(_entry(entry["phone"], entry["role"], rest, waiting))
+        if waiting:
+            first = {"owner_id": waiting[0], "shared": False}
+            return Decision(
+                _entry(entry["phone"], "patient", [first], waiting[1:]), promoted=waiting[0]
+            )
+        return Decision(None)
     # "checkin": a check-in was sent to this owner (open) or closed.
     mine[0]["open"] = bool(record.get("open"))
     if record.get("open"):
         mine[0]["sent_at"] = record["at"]
-    return Decision(_entry(entry["phone"], entry["role"], owners))
+    return Decision(_entry(entry["phone"], entry["role"], owners, waiting))
 
 
 def _claim(entry: Mapping[str, Any] | None, record: Mapping[str, Any]) -> Decision:
     claimant = {"owner_id": record["owner_id"], "shared": bool(record.get("shared"))}
     if entry is None:
-        return Decision(_entry(record["phone"], record["role"], [claimant]))
+        return Decision(_entry(record["phone"], record["role"], [claimant], []))
     owners = owners_of(entry)
+    waiting = list(entry.get("waiting", []))
     same_role = entry["role"] == record["role"]
     mine = [o for o in owners if o["owner_id"] == claimant["owner_id"]] if same_role else []
     if mine:
         if mine[0].get("shared", False) == claimant["shared"]:
             return Decision(_copy(entry), changed=False)  # the registration was re-sent
         mine[0]["shared"] = claimant["shared"]
-        return Decision(_entry(entry["phone"], entry["role"], owners))
-    if entry["role"] == "clinician":
-        return Decision(_copy(entry), "phone is already registered to a clinician", False)
+        return Decision(_entry(entry["phone"], entry["role"], owners, waiting))
     if record["role"] == "clinician":
-        return Decision(_copy(entry), "phone is already registered to a patient", False)
-    if not claimant["shared"]:
+        # Clinicians do not wait: their record is corrected by the clinic, and re-sent.
+        held_by = "a clinician" if entry["role"] == "clinician" else "a patient"
+        return Decision(_copy(entry), f"phone is already registered to {held_by}", False)
+    if entry["role"] == "clinician":
+        reason = "phone is already registered to a clinician"
+    elif not claimant["shared"]:
         reason = f"phone is already registered to another patient; {SHARED_HINT}"
+    else:
+        if claimant["owner_id"] in waiting:
+            waiting.remove(claimant["owner_id"])
+        return Decision(_entry(entry["phone"], "patient", [*owners, claimant], waiting))
+    if claimant["owner_id"] in waiting or len(waiting) >= MAX_WAITING:
         return Decision(_copy(entry), reason, False)
-    return Decision(_entry(entry["phone"], "patient", [*owners, claimant]))
+    waiting.append(claimant["owner_id"])
+    return Decision(_entry(entry["phone"], entry["role"], owners, waiting), reason)
 
 
 def route_patient(entry: Mapping[str, Any]) -> str:
@@ -101,8 +131,13 @@ def _sent(owner: Mapping[str, Any]) -> datetime:
     return _NEVER if sent_at is None else datetime.fromisoformat(sent_at)
 
 
-def _entry(phone: str, role: str, owners: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"phone": phone, "role": role, "owner_id": owners[0]["owner_id"], "owners": owners}
+def _entry(
+    phone: str, role: str, owners: list[dict[str, Any]], waiting: list[str]
+) -> dict[str, Any]:
+    entry = {"phone": phone, "role": role, "owner_id": owners[0]["owner_id"], "owners": owners}
+    if waiting:
+        entry["waiting"] = waiting
+    return entry
 
 
 def _copy(entry: Mapping[str, Any] | None) -> dict[str, Any] | None:

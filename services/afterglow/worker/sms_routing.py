@@ -89,30 +89,34 @@ class SmsRouter:
             # their texts are ACKs and a patient must not take that path over.
             decision = Decision(None, "phone is already registered to a clinician", False)
         if claim and record["role"] == "patient":
-            await self._publish_verdict(record, decision.refused)
+            await self._publish_verdict(record["owner_id"], record["phone"], decision.refused)
+        if decision.promoted is not None:
+            # The last owner let the phone go: the first patient waiting for it has it now.
+            await self._publish_verdict(decision.promoted, record["phone"], None)
+        if decision.changed:
+            if decision.entry is None:
+                self.phones.pop(event.key, None)
+            else:
+                self.phones[event.key] = decision.entry
         if decision.refused is not None:
             # The existing owner keeps the phone; the operator sees why (docs/operators.md).
             await self.context.deadletter(event, decision.refused)
             return "refused"
         if not decision.changed:
             return "ignored"
-        if decision.entry is None:
-            self.phones.pop(event.key, None)
-            return "removed"
-        self.phones[event.key] = decision.entry
-        return "accepted"
+        return "removed" if decision.entry is None else "accepted"
 
-    async def _publish_verdict(self, claim: Mapping[str, Any], refused: str | None) -> None:
+    async def _publish_verdict(self, patient_id: str, phone: str, refused: str | None) -> None:
         """Back to the patient's partition: a patient refused the phone is not texted on it
         (docs/developers.md, "The phone directory")."""
         verdict = {
-            "patient_id": claim["owner_id"],
-            "phone": claim["phone"],
+            "patient_id": patient_id,
+            "phone": phone,
             "verdict": "accepted" if refused is None else "refused",
         }
         if refused is not None:
             verdict["reason"] = refused
-        await self.context.publish(PHONE_VERDICTS, verdict, claim["owner_id"].encode())
+        await self.context.publish(PHONE_VERDICTS, verdict, patient_id.encode())
 
     async def handle_inbound(self, event: Any) -> str:
         data = self.context.decode(SMS_INBOUND, event)
