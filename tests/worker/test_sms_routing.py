@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -175,8 +176,10 @@ def test_crisis_words_from_an_unknown_number_get_the_reply_and_page_the_director
         await _text(shell, STRANGER, "I want to die", "SM1", to=texted)
         assert _urgent_to(shell, STRANGER) == [render("crisis", "en")]
         pages = _urgent_to(shell, director)
-        assert len(pages) == 1
+        assert len(pages) == 2  # who texted (masked), then the P1 alert with its ACK code
         assert "+1******0189" in pages[0]
+        assert "ACK" in pages[1]
+        assert "+1" not in pages[1]
         assert _routed(shell) == []
 
     caplog.set_level(logging.DEBUG)
@@ -184,6 +187,39 @@ def test_crisis_words_from_an_unknown_number_get_the_reply_and_page_the_director
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert STRANGER not in logged
     assert "die" not in logged
+
+
+def test_an_unknown_senders_crisis_is_a_p1_alert_the_director_acknowledges_or_sees_escalate(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        shell = build_shell(tmp_path)
+        await shell.tick(DAY7)
+        await _text(shell, STRANGER, "I want to die", "SM1", to=LAKESIDE)
+        alerts = shell.published("alerts")
+        assert [(a["kind"], a["priority"], a["clinic_id"]) for a in alerts] == [
+            ("safety", "P1", "clinic-a")
+        ]
+        stand_in = alerts[0]["patient_id"]
+        assert stand_in.startswith("unreg-")
+        assert "0189" not in stand_in
+        pages = _urgent_to(shell, LAKESIDE_DIRECTOR)
+        assert len(pages) == 2  # who texted (masked), then the alert with its code
+        code = re.search(r"ACK (\d{4})", pages[1])
+        assert code is not None, pages
+        # Nobody acknowledges: the director is paged again at the escalation time.
+        await shell.tick(DAY7 + timedelta(minutes=31))
+        await shell.pump()
+        escalated = _urgent_to(shell, LAKESIDE_DIRECTOR)[2:]
+        assert any("ESCALATED" in page for page in escalated), escalated
+        # A later crisis text from the number is the same stand-in patient.
+        await _text(shell, STRANGER, "I want to die", "SM2", to=LAKESIDE)
+        assert {a["patient_id"] for a in shell.published("alerts")} == {stand_in}
+        await _text(shell, LAKESIDE_DIRECTOR, f"ACK {code.group(1)}", "SM3")
+        actions = shell.published("afterglow.alert-actions")
+        assert [a["type"] for a in actions if a["type"] == "acknowledge"] == ["acknowledge"]
+
+    asyncio.run(scenario())
 
 
 def test_an_unknown_number_without_crisis_words_is_not_answered(tmp_path: Path) -> None:
@@ -226,7 +262,7 @@ def test_crisis_words_for_a_patient_the_registry_no_longer_has_still_get_the_rep
         await _text(shell, FAMILY, "I want to die", "SM1", to=LAKESIDE)
         assert _routed(shell) == ["ana"]
         assert _urgent_to(shell, FAMILY) == [render("crisis", "en")]
-        assert len(_urgent_to(shell, LAKESIDE_DIRECTOR)) == 1
+        assert len(_urgent_to(shell, LAKESIDE_DIRECTOR)) == 2  # who texted, then the alert
 
     asyncio.run(scenario())
 

@@ -77,7 +77,7 @@ class AlertDesk:
         for decision in decisions:
             self.context.metrics.alerts.labels(decision.kind.value, decision.action.value).inc()
             if decision.action is AlertAction.RAISED:
-                await self._raised(partition, key, desk, decision, at_text, now)
+                await self._raised(partition, key, desk, decision, event, at_text, now)
             elif decision.action is AlertAction.ATTACHED:
                 record = desk.get(decision.alert_id)
                 if record is not None:
@@ -97,16 +97,20 @@ class AlertDesk:
         key: bytes,
         desk: dict[str, AlertRecord],
         decision: AlertDecision,
+        event: Mapping[str, Any],
         at_text: str,
         now: datetime,
     ) -> None:
         registration = self.context.patients.get(key) or {}
+        # The registry's clinic; else the event's: an unregistered sender's crisis text
+        # names the clinic whose number was texted (docs/operators.md, "Text messages").
+        clinic_id = registration.get("clinic_id") or event.get("clinic_id") or "unknown"
         record = desk.get(decision.alert_id)
         if record is None:
             record = AlertRecord(
                 alert_id=decision.alert_id,
                 patient_id=decision.patient_id,
-                clinic_id=registration.get("clinic_id", "unknown"),
+                clinic_id=clinic_id,
                 kind=decision.kind.value,
                 priority=decision.priority,
                 at=decision.at,
