@@ -1,4 +1,5 @@
-"""Reading the current operator warnings from their compacted topic, for `afterglow warnings`.
+"""Reading the current operator warnings from their compacted topic, and an operator's
+dismissal of one, for `afterglow warnings`.
 
 Every partition is read from its beginning to the end offsets taken at the start (the
 command ends even while the worker keeps writing), without a consumer group. The latest
@@ -11,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from afterglow.config import Settings
@@ -23,7 +24,8 @@ _POLL_MS = 500
 
 
 class WarningsReadError(RuntimeError):
-    """The broker could not be reached, or the topic could not be read to its end."""
+    """The broker could not be reached, the topic not read to its end, or a dismissal not
+    written."""
 
 
 def read_warnings(
@@ -62,6 +64,22 @@ def read_warnings(
         return None
     current = [warning for warning in latest.values() if warning is not None]
     return sorted(current, key=lambda w: (w["clinic_id"], w["kind"], w["subject"]))
+
+
+def clear_warning(settings: Settings, key: str) -> None:
+    """Publish the tombstone of one warning (an operator's dismissal)."""
+    try:
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        try:
+            producer.send(settings.topic(OPERATOR_WARNINGS), key=key.encode(), value=None)
+            producer.flush(timeout=30)
+        finally:
+            producer.close()
+    except KafkaError as exc:
+        raise WarningsReadError(
+            f"could not clear the warning at {settings.kafka_bootstrap_servers} "
+            f"({type(exc).__name__})"
+        ) from exc
 
 
 def _read(
