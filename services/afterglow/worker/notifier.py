@@ -26,6 +26,7 @@ from afterglow.core.alerting import (
     parse_clinician_reply,
     patient_ref,
     status_hop,
+    unreachable_digest_hop,
     unreachable_hop,
 )
 from afterglow.operator_warnings.records import WarningKind
@@ -286,16 +287,15 @@ class Notifier:
 
     async def _digest_item(self, partition: int, data: Mapping[str, Any]) -> str:
         recipient: str = data["recipient"]
-        if self._phone(recipient, data["clinic_id"]) is None:
+        hop = unreachable_digest_hop(recipient, self._director(data))
+        if hop is not None and self._phone(recipient, data["clinic_id"]) is None:
             # Nobody to send this clinician's digest to: the director's digest takes it.
-            hop = unreachable_hop(Role(data.get("role", Role.PRIMARY.value)), self._director(data))
-            if hop is not None:
-                await self._warn_unknown_clinician(recipient, data["clinic_id"], data["at"])
-                await self._audit(
-                    data, "notified", recipient, Role.PRIMARY, "no phone on file; to the director"
-                )
-                await self._forward(data, hop)
-                return "forwarded"
+            await self._warn_unknown_clinician(recipient, data["clinic_id"], data["at"])
+            await self._audit(
+                data, "notified", recipient, Role.PRIMARY, "no phone on file; to the director"
+            )
+            await self._forward(data, hop)
+            return "forwarded"
         key = recipient.encode()
         entry = dict(self.digests.get(key) or {"items": [], "last_day": None})
         entry["partition"] = partition
@@ -322,8 +322,9 @@ class Notifier:
                 continue
             recipient = key.decode()
             phone = self._phone(recipient, entry["clinic_id"])
-            if phone is None and not recipient.startswith("director:"):
-                await self._digest_to_director(recipient, entry, now)
+            hop = unreachable_digest_hop(recipient, self.clinics.director_key(entry["clinic_id"]))
+            if phone is None and hop is not None:
+                await self._digest_to_director(recipient, entry, hop, now)
                 self.digests[key] = {**entry, "items": [], "last_day": day}
                 continue
             if phone is not None:
@@ -361,12 +362,11 @@ class Notifier:
         return sent
 
     async def _digest_to_director(
-        self, recipient: str, entry: Mapping[str, Any], now: datetime
+        self, recipient: str, entry: Mapping[str, Any], director: Hop, now: datetime
     ) -> None:
         """A clinician whose record was removed after items were queued for them: the items
         go to the director's digest (its next one: today's may have gone out already)."""
         await self._warn_unknown_clinician(recipient, entry["clinic_id"], now.isoformat())
-        director = Hop(self.clinics.director_key(entry["clinic_id"]), Role.DIRECTOR)
         for item in entry["items"]:
             data = {
                 "notification_id": f"digest_item:{item['alert_id']}:{recipient}",
