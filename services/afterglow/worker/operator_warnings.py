@@ -2,9 +2,11 @@
 "Operator warnings").
 
 Each warning key has one owner: intake raises and clears both kinds; the notifier raises
-`unknown_clinician` again when a page or digest finds no clinician record, publishing the
-very same key and record, which the compacted topic keeps once. The log line carries the
-kind and the ids only, never a phone number, a name or a message body.
+`unknown_clinician` again when a page or digest finds no clinician record, under the very
+same key (the compacted topic keeps one record per key, the latest). Both run on the
+clinician's partition, so their records reach the topic in the order they were decided.
+The log line carries the kind and the ids only, never a phone number, a name or a message
+body.
 """
 
 from __future__ import annotations
