@@ -23,7 +23,7 @@ def warnings(
         typer.Option(
             "--clear",
             metavar="WARNING_ID",
-            help="Dismiss one current warning (its first column in --json: warning_id).",
+            help="Dismiss one current warning (its warning_id, as --json prints it).",
         ),
     ] = None,
 ) -> None:
