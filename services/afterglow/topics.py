@@ -38,6 +38,8 @@ CLINICAL_EVENTS = "afterglow.clinical-events"
 ALERT_ACTIONS = "afterglow.alert-actions"
 ALERT_NOTIFICATIONS = "afterglow.alert-notifications"
 SMS_CLINICIAN_INBOUND = "afterglow.sms.clinician-inbound"
+CLINICIAN_REFERENCES = "afterglow.clinician-references"
+OPERATOR_WARNINGS = "afterglow.operator-warnings"
 
 _COMPACTED = {"cleanup.policy": "compact"}
 
@@ -217,6 +219,22 @@ CATALOG: tuple[TopicSpec, ...] = (
         key="recipient (clinician_id or director:<clinic_id>)",
         key_fields=("recipient",),
         doc="Texts from clinicians (ACK codes), routed to the recipient's partition.",
+    ),
+    TopicSpec(
+        CLINICIAN_REFERENCES,
+        _retention_days(30),
+        key="clinician_id",
+        key_fields=("clinician_id",),
+        doc="A registration names this clinician: intake checks, on the clinician's "
+        "partition, that the clinician has a record.",
+    ),
+    TopicSpec(
+        OPERATOR_WARNINGS,
+        dict(_COMPACTED),
+        key="<kind>:<clinic_id>:<subject> (a clinician or patient id)",
+        key_fields=("warning_id",),
+        doc="What operators must look at (a clinician without a record, an infusion waiting "
+        "for its registration); a tombstone clears a warning. Read by `afterglow warnings`.",
     ),
     TopicSpec(
         AUDIT,

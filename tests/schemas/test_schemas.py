@@ -169,6 +169,21 @@ VALID: dict[str, dict[str, Any]] = {
         "verdict": "refused",
         "reason": "phone is already registered to another patient",
     },
+    "afterglow.clinician-references": {
+        "clinician_id": "clin-9",
+        "clinic_id": "clinic-a",
+        "patient_id": "pt-1",
+        "at": "2026-03-02T15:00:00+00:00",
+    },
+    "afterglow.operator-warnings": {
+        "warning_id": "unknown_clinician:clinic-a:clin-9",
+        "kind": "unknown_clinician",
+        "clinic_id": "clinic-a",
+        "subject": "clin-9",
+        "message": "registrations name this clinician, who has no record in clinic.clinicians",
+        "at": "2026-03-02T15:00:00+00:00",
+        "source_topic": "clinic.patients",
+    },
     "afterglow.clinical-events": {
         "event_id": "pt-1:occ-3:assessment",
         "type": "assessment_completed",

@@ -12,6 +12,7 @@ from afterglow.cli import (
     schedule_cmd,
     serve_cmd,
     up_cmd,
+    warnings_cmd,
 )
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.command("web")(serve_cmd.web)
 app.command("up")(up_cmd.up)
 app.command("schedule")(schedule_cmd.schedule)
 app.command("audit")(audit_cmd.audit)
+app.command("warnings")(warnings_cmd.warnings)
 
 
 def main() -> None:

@@ -6,10 +6,12 @@ from typing import Any
 
 from afterglow.intake.infusions import record_infusion
 from afterglow.intake.records import parse_clinician, parse_infusion, parse_patient
+from afterglow.operator_warnings.records import WarningKind
 from afterglow.registry.clinics import ClinicDirectory
-from afterglow.topics import CLINICIANS, INFUSIONS_COMPLETED, PATIENTS
+from afterglow.topics import CLINICIAN_REFERENCES, CLINICIANS, INFUSIONS_COMPLETED, PATIENTS
 from afterglow.validation import InvalidEvent
 from afterglow.worker.context import WorkerContext
+from afterglow.worker.operator_warnings import clear_warning, raise_warning
 from afterglow.worker.scheduler import Scheduler
 from afterglow.worker.sms_routing import SmsRouter
 
@@ -48,9 +50,32 @@ def register_intake(
         previous = patients.get(event.key)
         await router.publish_registration(previous, record)
         await _publish_enrollment(event.message.partition, previous, record)
+        await _check_references(previous, record)
         patients[event.key] = record
         scheduler.on_registration(event.message.partition, event.key, record)
         return "accepted"
+
+    async def _check_references(previous: dict[str, Any] | None, record: dict[str, Any]) -> None:
+        """The clinician's record is on the clinician's partition: ask there whether it
+        exists (docs/operators.md, "Operator warnings"). Infusions held for this patient
+        while it was not registered are planned now: their warning is cleared."""
+        await context.publish(
+            CLINICIAN_REFERENCES,
+            {
+                "clinician_id": record["clinician_id"],
+                "clinic_id": record["clinic_id"],
+                "patient_id": record["patient_id"],
+                "at": context.clock.now().isoformat(),
+            },
+            record["clinician_id"].encode(),
+        )
+        if previous is not None:
+            return
+        held = infusions.get(record["patient_id"].encode()) or {"infusions": []}
+        for clinic_id in sorted({item["clinic_id"] for item in held["infusions"]}):
+            await clear_warning(
+                context, WarningKind.UNREGISTERED_PATIENT, clinic_id, record["patient_id"]
+            )
 
     async def handle_clinician(event: Any) -> str:
         if event.value is None:
@@ -61,7 +86,25 @@ def register_intake(
         require_known_clinic(record["clinic_id"])
         await router.publish_clinician(clinicians.get(event.key), record)
         clinicians[event.key] = record
+        await clear_warning(
+            context, WarningKind.UNKNOWN_CLINICIAN, record["clinic_id"], record["clinician_id"]
+        )
         return "accepted"
+
+    async def handle_clinician_reference(event: Any) -> str:
+        # On the clinician's partition, after every clinician record before it (same lock).
+        data = context.decode(CLINICIAN_REFERENCES, event)
+        if clinicians.get(event.key) is not None:
+            return "known"
+        await raise_warning(
+            context,
+            WarningKind.UNKNOWN_CLINICIAN,
+            data["clinic_id"],
+            data["clinician_id"],
+            at=data["at"],
+            source_topic=PATIENTS,
+        )
+        return "unknown_clinician"
 
     async def handle_infusion(event: Any) -> str:
         # Ticks may run ahead of the clock (a replayed history, a sped-up demo).
@@ -88,6 +131,17 @@ def register_intake(
         )
         infusions[event.key] = history
         scheduler.on_infusion(event.message.partition, event.key, infusion)
+        if registration is None:
+            # Held until the registration gives a time zone (docs/operators.md, "Operator
+            # warnings"); the registration clears the warning.
+            await raise_warning(
+                context,
+                WarningKind.UNREGISTERED_PATIENT,
+                infusion.clinic_id,
+                infusion.patient_id,
+                at=now.isoformat(),
+                source_topic=INFUSIONS_COMPLETED,
+            )
         return "accepted"
 
     async def _publish_enrollment(
@@ -111,3 +165,6 @@ def register_intake(
     context.agent_for(PATIENTS, "intake-patients", handle_patient)
     context.agent_for(CLINICIANS, "intake-clinicians", handle_clinician)
     context.agent_for(INFUSIONS_COMPLETED, "intake-infusions", handle_infusion)
+    context.agent_for(
+        CLINICIAN_REFERENCES, "intake-clinician-references", handle_clinician_reference
+    )

@@ -86,3 +86,16 @@ class WorkerMetrics:
             "Failures of the leader's tick timer (it retries at the next interval).",
             registry=self.registry,
         )
+        self.operator_warnings = Counter(
+            "afterglow_operator_warnings_total",
+            "Operator warnings raised, by kind (raised again by every record that still "
+            "finds the problem); `afterglow warnings` lists the current ones.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.operator_warnings_cleared = Counter(
+            "afterglow_operator_warnings_cleared_total",
+            "Operator warnings cleared (a tombstone published), by kind.",
+            ["kind"],
+            registry=self.registry,
+        )

@@ -26,8 +26,10 @@ from afterglow.core.alerting import (
     parse_clinician_reply,
     patient_ref,
     status_hop,
+    unreachable_digest_hop,
     unreachable_hop,
 )
+from afterglow.operator_warnings.records import WarningKind
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.sms.templates import render
 from afterglow.topics import (
@@ -39,6 +41,7 @@ from afterglow.topics import (
     SMS_OUTBOUND_URGENT,
 )
 from afterglow.worker.context import WorkerContext
+from afterglow.worker.operator_warnings import raise_warning
 
 log = logging.getLogger(__name__)
 _LANGUAGE = "en"  # clinician records carry no language (contract §2)
@@ -65,8 +68,7 @@ class Notifier:
         if data["type"] == "page":
             return await self._page(data)
         if data["type"] == "digest_item":
-            self._digest_item(event.message.partition, data)
-            return "queued"
+            return await self._digest_item(event.message.partition, data)
         if data["type"] == "alert_status":
             return await self._alert_status(data)
         return await self._ack_result(data)
@@ -115,6 +117,7 @@ class Notifier:
         phone = self._phone(recipient, data["clinic_id"])
         if phone is None:
             await self._audit(data, "notified", recipient, role, "no phone on file; not sent")
+            await self._warn_unknown_clinician(recipient, data["clinic_id"], data["at"])
             hop = unreachable_hop(role, director)
             if hop is not None:
                 await self._forward(data, hop)
@@ -166,6 +169,19 @@ class Notifier:
         if hop.for_clinician:
             value["for_clinician"] = hop.for_clinician
         await self.context.publish(ALERT_NOTIFICATIONS, value, hop.recipient.encode())
+
+    async def _warn_unknown_clinician(self, recipient: str, clinic_id: str, at: str) -> None:
+        """A clinician without a record: the same warning intake raises at registration
+        (docs/operators.md, "Operator warnings"), for a record removed since."""
+        if not recipient.startswith("director:"):
+            await raise_warning(
+                self.context,
+                WarningKind.UNKNOWN_CLINICIAN,
+                clinic_id,
+                recipient,
+                at=at,
+                source_topic=ALERT_NOTIFICATIONS,
+            )
 
     def _director(self, data: Mapping[str, Any]) -> str:
         return self.clinics.director_key(data["clinic_id"])
@@ -269,14 +285,25 @@ class Notifier:
 
     # -- daily digest of P3 alerts -----------------------------------------------------------
 
-    def _digest_item(self, partition: int, data: Mapping[str, Any]) -> None:
-        key = data["recipient"].encode()
+    async def _digest_item(self, partition: int, data: Mapping[str, Any]) -> str:
+        recipient: str = data["recipient"]
+        hop = unreachable_digest_hop(recipient, self._director(data))
+        if hop is not None and self._phone(recipient, data["clinic_id"]) is None:
+            # Nobody to send this clinician's digest to: the director's digest takes it.
+            await self._warn_unknown_clinician(recipient, data["clinic_id"], data["at"])
+            await self._audit(
+                data, "notified", recipient, Role.PRIMARY, "no phone on file; to the director"
+            )
+            await self._forward(data, hop)
+            return "forwarded"
+        key = recipient.encode()
         entry = dict(self.digests.get(key) or {"items": [], "last_day": None})
         entry["partition"] = partition
         entry["clinic_id"] = data["clinic_id"]
         items = [i for i in entry["items"] if i["alert_id"] != data["alert_id"]]
         entry["items"] = [*items, {"alert_id": data["alert_id"], "patient_id": data["patient_id"]}]
         self.digests[key] = entry
+        return "queued"
 
     async def on_tick(self, partition: int, now: datetime) -> int:
         """Send each clinician of this partition their digest once a day, at the clinic's
@@ -295,6 +322,11 @@ class Notifier:
                 continue
             recipient = key.decode()
             phone = self._phone(recipient, entry["clinic_id"])
+            hop = unreachable_digest_hop(recipient, self.clinics.director_key(entry["clinic_id"]))
+            if phone is None and hop is not None:
+                await self._digest_to_director(recipient, entry, hop, now)
+                self.digests[key] = {**entry, "items": [], "last_day": day}
+                continue
             if phone is not None:
                 body = render(
                     ClinicianTemplate.DIGEST,
@@ -328,6 +360,28 @@ class Notifier:
             self.context.metrics.alert_actions.labels("digest").inc()
             sent += 1
         return sent
+
+    async def _digest_to_director(
+        self, recipient: str, entry: Mapping[str, Any], director: Hop, now: datetime
+    ) -> None:
+        """A clinician whose record was removed after items were queued for them: the items
+        go to the director's digest (its next one: today's may have gone out already)."""
+        await self._warn_unknown_clinician(recipient, entry["clinic_id"], now.isoformat())
+        for item in entry["items"]:
+            data = {
+                "notification_id": f"digest_item:{item['alert_id']}:{recipient}",
+                "type": "digest_item",
+                "recipient": recipient,
+                "alert_id": item["alert_id"],
+                "patient_id": item["patient_id"],
+                "clinic_id": entry["clinic_id"],
+                "priority": "P3",
+                "at": now.isoformat(),
+            }
+            await self._audit(
+                data, "notified", recipient, Role.PRIMARY, "no phone on file; to the director"
+            )
+            await self._forward(data, director)
 
     # -- publishing --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from afterglow.core.alerting import (
     escalation_page,
     first_notice,
     status_hop,
+    unreachable_digest_hop,
     unreachable_hop,
 )
 
@@ -67,6 +68,11 @@ def test_a_recipient_without_a_phone_passes_the_page_to_the_director_who_is_last
     assert unreachable_hop(Role.PRIMARY, DIRECTOR) == Hop(DIRECTOR, Role.DIRECTOR)
     assert unreachable_hop(Role.BACKUP, DIRECTOR) == Hop(DIRECTOR, Role.DIRECTOR)
     assert unreachable_hop(Role.DIRECTOR, DIRECTOR) is None
+
+
+def test_a_digest_item_for_a_clinician_without_a_phone_goes_to_the_directors_digest() -> None:
+    assert unreachable_digest_hop("clin-1", DIRECTOR) == Hop(DIRECTOR, Role.DIRECTOR)
+    assert unreachable_digest_hop(DIRECTOR, DIRECTOR) is None
 
 
 def test_a_status_change_reaches_the_backup_through_the_primary_once() -> None:

@@ -25,8 +25,9 @@ def _kind_enums(node: Any, path: str = "") -> Iterator[tuple[str, list[str]]]:
             yield from _kind_enums(value, f"{path}[{index}]")
 
 
-# `kind` there is the kind of check-in (baseline, follow-up, confirmatory), not of alert.
-_OTHER_KINDS = {"afterglow.checkins"}
+# `kind` there is the kind of check-in (baseline, follow-up, confirmatory), or of operator
+# warning (tests/operator_warnings), not of alert.
+_OTHER_KINDS = {"afterglow.checkins", "afterglow.operator-warnings"}
 # Every schema whose records name an alert kind.
 _ALERT_KIND_SCHEMAS = {
     "alerts",

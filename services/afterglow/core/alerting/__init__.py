@@ -37,6 +37,7 @@ from afterglow.core.alerting.routing import (
     escalation_page,
     first_notice,
     status_hop,
+    unreachable_digest_hop,
     unreachable_hop,
 )
 
@@ -69,5 +70,6 @@ __all__ = [
     "patient_ref",
     "resolve",
     "status_hop",
+    "unreachable_digest_hop",
     "unreachable_hop",
 ]

@@ -9,7 +9,8 @@ alert desk and the notifier carry out.
   record names the backup), the director directly; without a clinician, the director.
 - A page for the backup that reaches the primary's partition hops to the backup, or to the
   director when the primary has no backup. A recipient without a phone on file passes the
-  page to the director; when the director has no phone either, nobody is left.
+  page to the director; when the director has no phone either, nobody is left. A digest
+  item for a clinician without a phone on file goes to the director's digest.
 - Acknowledgments and resolutions reach the primary, who tells their backup, and the
   director, so that nobody keeps being offered a code of an alert someone else has handled.
 """
@@ -75,6 +76,12 @@ def backup_hop(
 def unreachable_hop(role: Role, director: str) -> Hop | None:
     """A recipient with no phone on file: the director next, unless it was the director."""
     return None if role is Role.DIRECTOR else Hop(director, Role.DIRECTOR)
+
+
+def unreachable_digest_hop(recipient: str, director: str) -> Hop | None:
+    """A P3 digest item for a recipient without a phone on file: the director's digest,
+    unless it was the director's."""
+    return None if recipient.startswith("director:") else Hop(director, Role.DIRECTOR)
 
 
 def status_hop(recipient: str, forwarded: bool, backup: str | None) -> Hop | None:

@@ -1,0 +1,2 @@
+"""Operator warnings: what operators must look at, on a compacted topic (docs/operators.md,
+"Operator warnings")."""

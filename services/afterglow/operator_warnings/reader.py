@@ -1,0 +1,127 @@
+"""Reading the current operator warnings from their compacted topic, and an operator's
+dismissal of one, for `afterglow warnings`.
+
+Every partition is read from its beginning to the end offsets taken at the start (the
+command ends even while the worker keeps writing), without a consumer group. The latest
+record of a key is the warning; a tombstone (or nothing) means none.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+
+from afterglow.config import Settings
+from afterglow.topics import OPERATOR_WARNINGS
+
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 120.0
+_POLL_MS = 500
+
+
+class WarningsReadError(RuntimeError):
+    """The broker could not be reached, the topic not read to its end, or a dismissal not
+    written."""
+
+
+def read_warnings(
+    settings: Settings,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    read_timeout_s: float = READ_TIMEOUT_S,
+) -> list[dict[str, Any]] | None:
+    """The current warnings, sorted by clinic, kind and subject; None: no such topic."""
+    timeout_ms = int(connect_timeout_s * 1000)
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"{settings.app_id}-warnings",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            allow_auto_create_topics=False,
+            bootstrap_timeout_ms=timeout_ms,
+            request_timeout_ms=timeout_ms,
+        )
+    except KafkaError as exc:
+        raise WarningsReadError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({type(exc).__name__}): "
+            "start the local one with `afterglow broker start` or set KAFKA_BOOTSTRAP_SERVERS"
+        ) from exc
+    try:
+        latest = _read(consumer, settings.topic(OPERATOR_WARNINGS), timeout_ms, read_timeout_s)
+    except KafkaError as exc:
+        raise WarningsReadError(
+            f"could not read the warnings from {settings.kafka_bootstrap_servers} "
+            f"({type(exc).__name__})"
+        ) from exc
+    finally:
+        consumer.close()
+    if latest is None:
+        return None
+    current = [warning for warning in latest.values() if warning is not None]
+    return sorted(current, key=lambda w: (w["clinic_id"], w["kind"], w["subject"]))
+
+
+def clear_warning(settings: Settings, key: str) -> None:
+    """Publish the tombstone of one warning (an operator's dismissal)."""
+    try:
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        try:
+            producer.send(settings.topic(OPERATOR_WARNINGS), key=key.encode(), value=None)
+            producer.flush(timeout=30)
+        finally:
+            producer.close()
+    except KafkaError as exc:
+        raise WarningsReadError(
+            f"could not clear the warning at {settings.kafka_bootstrap_servers} "
+            f"({type(exc).__name__})"
+        ) from exc
+
+
+def _read(
+    consumer: Any, topic: str, timeout_ms: int, read_timeout_s: float
+) -> dict[bytes, dict[str, Any] | None] | None:
+    # The full topic list: asking about a missing topic by name could auto-create it.
+    if topic not in consumer.topics():
+        return None
+    assigned = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    consumer.assign(assigned)
+    end = consumer.end_offsets(assigned, timeout_ms=timeout_ms)
+    consumer.seek_to_beginning(*assigned)
+    latest: dict[bytes, dict[str, Any] | None] = {}
+    pending = set(assigned)
+    deadline = time.monotonic() + read_timeout_s
+    while True:
+        for tp in list(pending):
+            position = consumer.position(tp, timeout_ms=timeout_ms)
+            if position is not None and position >= end[tp]:
+                pending.discard(tp)
+                consumer.pause(tp)
+        if not pending:
+            return latest
+        if time.monotonic() > deadline:
+            unread = ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in pending))
+            raise WarningsReadError(f"could not read {unread} to its end in {read_timeout_s:.0f} s")
+        for tp, batch in consumer.poll(timeout_ms=_POLL_MS).items():
+            for record in batch:
+                if record.offset < end[tp] and record.key is not None:
+                    latest[record.key] = _decoded(record.value)
+
+
+def _decoded(value: bytes | None) -> dict[str, Any] | None:
+    """A warning, or None for a tombstone or a record that is not one (never written by
+    Afterglow; left out rather than stopping the listing)."""
+    if value is None:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    fields = ("kind", "clinic_id", "subject", "message", "at")
+    if not isinstance(data, dict) or not all(isinstance(data.get(f), str) for f in fields):
+        return None
+    return data
