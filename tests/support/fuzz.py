@@ -36,7 +36,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str | None]] = {
     ),
     "afterglow.sms.status": (
         {"message_sid": "SM" + "e" * 32, "status": "delivered", "received_at": DAY7.isoformat()},
-        None,
+        "message_sid",
     ),
     "afterglow.alert-actions": (
         {
