@@ -18,11 +18,12 @@ it with a payload of at most 64 KiB (docs/operators.md, "Dead letters"). A recor
 broker refuses (a keyless record on the compacted clinic.patients and clinic.clinicians)
 never reaches the worker: it is counted as refused by the broker and reported.
 
-Checks: the worker process never exits; every record the broker accepted is counted by
-the worker under an outcome (`afterglow_records_total`), every record that can never be
-valid (and every one over 64 KiB) is in `deadletter` at its source partition and offset,
-no valid patient's record is dead-lettered, no dead letter is lost, and every valid
-patient gets the day-7 check-in text on their own simulated phone."""
+Checks: the worker process never exits and none of its agents is restarted; every record
+the broker accepted is counted by the worker under an outcome (`afterglow_records_total`),
+every record that can never be valid (and every one over 64 KiB) is in `deadletter` at its
+source partition and offset, none is dead-lettered by an internal error, no valid
+patient's record is dead-lettered, no dead letter is lost, and every valid patient gets
+the day-7 check-in text on their own simulated phone."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ from tests.support.fuzz import (
     valid_patient,
 )
 from tests.support.kafka_io import read_topic, wait_while_progressing
+from tests.support.processes import AfterglowProcess
 from tests.support.worker import WorkerUnderTest
 from tests.worker.test_scheduler_kafka import _start_clock
 
@@ -72,6 +74,8 @@ VALID_EVERY = RECORDS_PER_TOPIC // len(VALID_PHONES)
 # Without progress for this long, the worker is taken to be stuck (a busy machine is slow,
 # not stopped).
 STALL_S = 90
+# What Faust's supervisor logs when it restarts an agent that raised.
+_CRASH = "Restarting dead <Agent"
 
 
 @dataclass
@@ -220,6 +224,21 @@ def _lost_deadletters(worker: WorkerUnderTest) -> float:
     return lost
 
 
+def _crashes(worker: WorkerUnderTest) -> list[str]:
+    """Faust restarts an agent that raised inside the process: a restart all the same."""
+    text = worker.log.read_text(errors="replace") if worker.log.exists() else ""
+    return [line for line in text.splitlines() if _CRASH in line]
+
+
+def _still_running(worker: WorkerUnderTest, process: AfterglowProcess) -> None:
+    code = process.process.poll() if process.process is not None else None
+    if code is not None:
+        raise AssertionError(f"the worker exited with {code}")
+    crashes = _crashes(worker)
+    if crashes:
+        raise AssertionError(f"{len(crashes)} agent restarts, the first: {crashes[0]}")
+
+
 def _texted(settings: Settings) -> list[str]:
     """The valid patients' phones that got their own day-7 check-in text."""
     return [
@@ -272,9 +291,7 @@ def test_thousands_of_hostile_records_on_kafka_never_stop_the_worker_or_a_check_
             produced = time.monotonic()
 
             def counted() -> int:
-                code = process.process.poll() if process.process else None
-                if code is not None:
-                    raise AssertionError(f"the worker exited with {code}")
+                _still_running(worker, process)
                 counts = _counted(worker)
                 return int(sum(v for (t, _), v in counts.items() if t in topics.values()))
 
@@ -284,9 +301,12 @@ def test_thousands_of_hostile_records_on_kafka_never_stop_the_worker_or_a_check_
             wait_while_progressing(counted, in_topics(), STALL_S, "input records counted")
             caught_up = time.monotonic()
             worker.send_ticks([DAY7.isoformat()])
-            wait_while_progressing(
-                lambda: len(_texted(phones)), len(VALID_PHONES), STALL_S, "check-in texts"
-            )
+
+            def texted() -> int:
+                _still_running(worker, process)
+                return len(_texted(phones))
+
+            wait_while_progressing(texted, len(VALID_PHONES), STALL_S, "check-in texts")
             texted_at = time.monotonic()
             # The sender's own records on afterglow.sms.status, and the day-7 ticks.
             wait_while_progressing(counted, in_topics(), STALL_S, "the last records counted")
@@ -370,6 +390,8 @@ def test_thousands_of_hostile_records_on_kafka_never_stop_the_worker_or_a_check_
         f"{max(s.size for s in traffic.accepted()):,} B"
     )
     assert alive is None, f"the worker exited with {alive}"
+    crashes = _crashes(worker)
+    assert not crashes, f"{len(crashes)} agent restarts, the first: {crashes[0]}"
     assert not problems, "\n".join(problems)
     assert lost == 0, f"{lost:.0f} dead letters could not be written"
     assert max(s.size for s in traffic.accepted()) >= max(LARGE_SIZES), (
