@@ -9,8 +9,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
+from afterglow.accounts.store import AccountStore
+from afterglow.clock import Clock, SystemClock
 from afterglow.config import Settings
 from afterglow.web.alert_routes import register_alert_routes
+from afterglow.web.auth import login_middleware
+from afterglow.web.login_routes import register_login_routes
 from afterglow.web.simulator_routes import register_simulator_routes
 from afterglow.web.spool import Spool, SpoolDrainer
 from afterglow.web.twilio_webhooks import Publish, register_twilio_routes
@@ -25,9 +29,15 @@ Reachable = Callable[[], Awaitable[bool]]
 
 
 def create_web_app(
-    settings: Settings, publish: Publish | None = None, reachable: Reachable | None = None
+    settings: Settings,
+    publish: Publish | None = None,
+    reachable: Reachable | None = None,
+    *,
+    accounts: AccountStore | None = None,
+    clock: Clock | None = None,
 ) -> web.Application:
     app = web.Application()
+    clock = clock or SystemClock()
     registry = CollectorRegistry()
     requests = Counter(
         "afterglow_web_requests_total",
@@ -49,6 +59,9 @@ def create_web_app(
         return response
 
     app.middlewares.append(count_requests)
+    if accounts is not None:
+        app.middlewares.append(login_middleware(accounts, clock))
+        register_login_routes(app, settings, accounts, clock)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     spool = Spool(settings.data_dir / "spool") if publish is not None else None
