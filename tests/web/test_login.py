@@ -250,3 +250,36 @@ def test_pages_forbid_framing_and_caching(tmp_path: Path) -> None:
             assert response.headers["Cache-Control"] == "no-store"
 
     _run(tmp_path, scenario)
+
+
+def test_a_new_user_sets_a_password_through_the_link_once(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'links.sqlite3'}")
+    schema.upgrade(engine)
+    store = AccountStore(engine)
+    user = store.add_user("kim@clinic-a.example", [Membership("clinic-a", Role.OPERATOR)], T0)
+    link = store.password_link(user, T0)
+    settings = Settings(AFTERGLOW_DATA_DIR=str(tmp_path))
+
+    async def set_password(client: Client, password: str, confirm: str) -> tuple[int, str]:
+        async with client.get(f"/set-password?token={link}") as response:
+            html = await response.text()
+        fields = dict(re.findall(r'name="(csrf_token|token)" value="([^"]*)"', html))
+        assert fields["token"] == link
+        form = {**fields, "password": password, "confirm": confirm}
+        async with client.post("/set-password", data=form, allow_redirects=False) as response:
+            return response.status, await response.text()
+
+    async def main() -> None:
+        app = create_web_app(settings, accounts=store, clock=SteppedClock())
+        async with TestClient(TestServer(app)) as client:
+            status, html = await set_password(client, PASSWORD, PASSWORD + "x")
+            assert (status, "The two passwords differ." in html) == (400, True)
+            status, html = await set_password(client, "too short", "too short")
+            assert (status, "at least 12 characters" in html) == (400, True)
+            assert (await set_password(client, PASSWORD, PASSWORD))[0] == 303
+            status, html = await set_password(client, "another long one!", "another long one!")
+            assert (status, "has been used" in html) == (400, True)
+
+    asyncio.run(main())
+    assert store.log_in("kim@clinic-a.example", PASSWORD, T0).outcome.value == "ok"
+    engine.dispose()

@@ -28,6 +28,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Paths (exact, or prefixes ending in "/") that handle their own authentication.
 PUBLIC = (
     "/login",
+    "/set-password",
     "/healthz",
     "/readyz",
     "/metrics",

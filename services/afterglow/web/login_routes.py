@@ -14,8 +14,9 @@ from typing import Any
 
 from aiohttp import web
 
+from afterglow.accounts.passwords import WeakPassword
 from afterglow.accounts.policy import DEFAULT_POLICY
-from afterglow.accounts.store import AccountStore, LoginOutcome
+from afterglow.accounts.store import AccountError, AccountStore, LoginOutcome
 from afterglow.accounts.tokens import same_csrf
 from afterglow.clock import Clock
 from afterglow.config import Settings
@@ -98,10 +99,48 @@ def register_login_routes(
         response.del_cookie(SESSION_COOKIE, path="/")
         raise response
 
+    def password_page(
+        request: web.Request, token: str, message: str = "", status: int = 200
+    ) -> web.Response:
+        form_token = secrets.token_urlsafe(32)
+        response = page(
+            "set_password.html",
+            status=status,
+            user=None,
+            message=message,
+            token=token,
+            login_csrf=form_token,
+        )
+        response.set_cookie(LOGIN_CSRF_COOKIE, form_token, max_age=3600, **cookie_flags)
+        return response
+
+    async def show_set_password(request: web.Request) -> web.StreamResponse:
+        return password_page(request, request.query.get("token", "")[:_MAX_FIELD])
+
+    async def set_password(request: web.Request) -> web.StreamResponse:
+        try:
+            form = await request.post()
+        except (ValueError, LookupError):
+            return password_page(request, "", "The form could not be read.", status=400)
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= _MAX_FIELD}
+        token = fields.get("token", "")
+        if not same_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), fields.get(CSRF_FIELD)):
+            return password_page(request, token, "The form expired; try again.", status=403)
+        password = fields.get("password", "")
+        if password != fields.get("confirm"):
+            return password_page(request, token, "The two passwords differ.", status=400)
+        try:
+            await asyncio.to_thread(store.set_password_with_link, token, password, clock.now())
+        except (AccountError, WeakPassword) as exc:
+            return password_page(request, token, f"{str(exc).capitalize()}.", status=400)
+        raise web.HTTPSeeOther("/login")
+
     async def home(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(HOME)
 
     app.router.add_get("/login", show)
     app.router.add_post("/login", log_in)
     app.router.add_post("/logout", log_out)
+    app.router.add_get("/set-password", show_set_password)
+    app.router.add_post("/set-password", set_password)
     app.router.add_get("/", home)
