@@ -1,0 +1,110 @@
+"""Idempotent row writes: what a projected record asks of the database, and how it is done.
+
+An ``Upsert`` names a table, the row's identity (its primary key) and the other columns,
+each with the rule that merges it into a row already there:
+
+- ``KEEP`` — the first value written stays (append-only facts: an event is the same event
+  however often it is read);
+- ``FILL`` — a missing value is filled in, a present one stays (a check-in's steps);
+- ``GREATEST`` — the larger value wins (the number of reminders, a partition's offset);
+- ``VERSIONED`` — the value comes with the row's ``version`` column: it is written only
+  when the record's version is higher than the row's (a current state).
+
+Every rule gives the same row whatever the order the records arrive in and however often
+(docs/developers.md, "Read model"), so replaying Kafka into the database is always safe.
+SQLite and PostgreSQL both run ``INSERT ... ON CONFLICT DO UPDATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from afterglow.readmodel.tables import TABLES
+
+
+class Merge(Enum):
+    KEEP = "keep"
+    FILL = "fill"
+    GREATEST = "greatest"
+    VERSIONED = "versioned"
+
+
+VERSION = "version"
+
+
+@dataclass(frozen=True)
+class Upsert:
+    table: str
+    key: Mapping[str, Any]
+    values: Mapping[str, Any] = field(default_factory=dict)
+    merge: Mapping[str, Merge] = field(default_factory=dict)  # column -> rule; default KEEP
+
+    def rule(self, column: str) -> Merge:
+        return self.merge.get(column, Merge.KEEP)
+
+    def row(self) -> dict[str, Any]:
+        return {**self.key, **self.values}
+
+
+def apply(connection: Connection, upserts: Iterable[Upsert]) -> int:
+    """Write ``upserts`` in order on ``connection`` (inside the caller's transaction);
+    returns how many there were."""
+    dialect = connection.dialect.name
+    count = 0
+    for upsert in upserts:
+        connection.execute(_statement(dialect, upsert))
+        count += 1
+    return count
+
+
+def _statement(dialect: str, upsert: Upsert) -> Any:
+    table = TABLES[upsert.table]
+    insert: Any
+    if dialect == "sqlite":
+        insert = sqlite.insert(table)
+    elif dialect == "postgresql":
+        insert = postgresql.insert(table)
+    else:
+        raise ValueError(f"the read model runs on SQLite or PostgreSQL, not {dialect}")
+    statement = insert.values(upsert.row())
+    keys = list(upsert.key)
+    updated = {
+        name: _merged(upsert.rule(name), table.c[name], statement.excluded[name], table, statement)
+        for name in upsert.values
+        if upsert.rule(name) is not Merge.KEEP
+    }
+    if not updated:
+        return statement.on_conflict_do_nothing(index_elements=keys)
+    where = None
+    if VERSION in upsert.values and upsert.rule(VERSION) is Merge.VERSIONED:
+        # Nothing to do unless the record is newer or fills a gap: the row stays untouched.
+        conditions: list[ColumnElement[bool]] = [statement.excluded[VERSION] > table.c[VERSION]]
+        for name, rule in upsert.merge.items():
+            if rule is Merge.FILL:
+                conditions.append(
+                    and_(table.c[name].is_(None), statement.excluded[name].is_not(None))
+                )
+        where = or_(*conditions) if len(conditions) > 1 else conditions[0]
+    return statement.on_conflict_do_update(index_elements=keys, set_=updated, where=where)
+
+
+def _merged(rule: Merge, current: Any, incoming: Any, table: Any, statement: Any) -> Any:
+    if rule is Merge.FILL:
+        return func.coalesce(current, incoming)
+    if rule is Merge.GREATEST:
+        return case(
+            (current.is_(None), incoming),
+            (incoming > current, incoming),
+            else_=current,
+        )
+    if rule is Merge.VERSIONED:
+        newer = statement.excluded[VERSION] > table.c[VERSION]
+        return case((newer, incoming), else_=current)
+    raise AssertionError(rule)  # KEEP columns are not updated
