@@ -17,12 +17,15 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
     Table,
     Text,
+    and_,
+    or_,
 )
 
 metadata = MetaData()
@@ -40,10 +43,11 @@ patients = Table(
     Column("sms_consent", Boolean),
     Column("baseline_phq9", Integer),
     Column("shared_phone", Boolean),
-    # The clinic removed the patient (a tombstone on clinic.patients); the row stays so
-    # that the patient's history keeps its name.
-    Column("removed", Boolean, nullable=False),
-    Column("version", Text, nullable=False),  # offset in clinic.patients, zero-padded
+    # Offsets in clinic.patients, zero-padded: of the registration the row holds, and of the
+    # latest tombstone (the clinic removed the patient; the row stays so that the history
+    # keeps its name). See `removed`.
+    Column("version", Text),
+    Column("removed_version", Text),
 )
 
 clinicians = Table(
@@ -54,8 +58,8 @@ clinicians = Table(
     Column("name", Text),
     Column("phone", Text),
     Column("backup_clinician_id", Text),
-    Column("removed", Boolean, nullable=False),
-    Column("version", Text, nullable=False),
+    Column("version", Text),
+    Column("removed_version", Text),
 )
 
 infusions = Table(
@@ -205,5 +209,14 @@ projector_offsets = Table(
     Column("partition", Integer, primary_key=True),
     Column("next_offset", BigInteger, nullable=False),
 )
+
+
+def removed(table: Table) -> ColumnElement[bool]:
+    """Whether the latest record of a registry row (patients, clinicians) is a tombstone."""
+    return and_(
+        table.c.removed_version.is_not(None),
+        or_(table.c.version.is_(None), table.c.removed_version > table.c.version),
+    )
+
 
 TABLES: dict[str, Table] = {table.name: table for table in metadata.sorted_tables}

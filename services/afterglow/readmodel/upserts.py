@@ -85,7 +85,7 @@ def _statement(dialect: str, upsert: Upsert) -> Any:
     where = None
     if VERSION in upsert.values and upsert.rule(VERSION) is Merge.VERSIONED:
         # Nothing to do unless the record is newer or fills a gap: the row stays untouched.
-        conditions: list[ColumnElement[bool]] = [statement.excluded[VERSION] > table.c[VERSION]]
+        conditions: list[ColumnElement[bool]] = [_newer(table, statement)]
         for name, rule in upsert.merge.items():
             if rule is Merge.FILL:
                 conditions.append(
@@ -93,6 +93,11 @@ def _statement(dialect: str, upsert: Upsert) -> Any:
                 )
         where = or_(*conditions) if len(conditions) > 1 else conditions[0]
     return statement.on_conflict_do_update(index_elements=keys, set_=updated, where=where)
+
+
+def _newer(table: Any, statement: Any) -> ColumnElement[bool]:
+    """The record's version is above the row's (a row without one has seen none)."""
+    return or_(table.c[VERSION].is_(None), statement.excluded[VERSION] > table.c[VERSION])
 
 
 def _merged(rule: Merge, current: Any, incoming: Any, table: Any, statement: Any) -> Any:
@@ -105,6 +110,5 @@ def _merged(rule: Merge, current: Any, incoming: Any, table: Any, statement: Any
             else_=current,
         )
     if rule is Merge.VERSIONED:
-        newer = statement.excluded[VERSION] > table.c[VERSION]
-        return case((newer, incoming), else_=current)
+        return case((_newer(table, statement), incoming), else_=current)
     raise AssertionError(rule)  # KEEP columns are not updated

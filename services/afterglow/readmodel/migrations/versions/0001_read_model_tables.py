@@ -98,8 +98,8 @@ def upgrade() -> None:
         sa.Column("name", sa.Text(), nullable=True),
         sa.Column("phone", sa.Text(), nullable=True),
         sa.Column("backup_clinician_id", sa.Text(), nullable=True),
-        sa.Column("removed", sa.Boolean(), nullable=False),
-        sa.Column("version", sa.Text(), nullable=False),
+        sa.Column("version", sa.Text(), nullable=True),
+        sa.Column("removed_version", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("clinician_id"),
     )
     op.create_table(
@@ -137,8 +137,8 @@ def upgrade() -> None:
         sa.Column("sms_consent", sa.Boolean(), nullable=True),
         sa.Column("baseline_phq9", sa.Integer(), nullable=True),
         sa.Column("shared_phone", sa.Boolean(), nullable=True),
-        sa.Column("removed", sa.Boolean(), nullable=False),
-        sa.Column("version", sa.Text(), nullable=False),
+        sa.Column("version", sa.Text(), nullable=True),
+        sa.Column("removed_version", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("patient_id"),
     )
     op.create_table(
