@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,24 @@ from tests.support.records import patient
 _AT = Position("t.topic", 0, 41)
 
 
+def _url(backend: str, tmp_path: Path, name: str, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        create: Callable[[], str] = request.getfixturevalue("postgres_database")
+        return create()
+    return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = database.create_readmodel_engine(f"sqlite:///{tmp_path / 'rm.sqlite3'}")
+def engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    engine = database.create_readmodel_engine(_url(backend, tmp_path, "rm", request))
     database.upgrade(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def _decode(name: str, key: str, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -118,7 +132,9 @@ def test_rows_after_applying_the_cohort(engine: Engine) -> None:
         assert len(items) == 8 * 2 * 9
 
 
-def test_twice_or_in_another_order_gives_the_same_rows(tmp_path: Path, engine: Engine) -> None:
+def test_twice_or_in_another_order_gives_the_same_rows(
+    tmp_path: Path, engine: Engine, backend: str, request: pytest.FixtureRequest
+) -> None:
     records = positioned(cohort(12))
     project_into(engine, records)
     once = dump(engine)
@@ -127,12 +143,13 @@ def test_twice_or_in_another_order_gives_the_same_rows(tmp_path: Path, engine: E
     for seed in range(3):
         shuffled = list(records)
         random.Random(seed).shuffle(shuffled)
-        other = database.create_readmodel_engine(f"sqlite:///{tmp_path / f'{seed}.sqlite3'}")
+        other = database.create_readmodel_engine(_url(backend, tmp_path, str(seed), request))
         database.upgrade(other)
         project_into(other, shuffled)
         assert dump(other, leave_out=["projector_offsets.next_offset"]) == dump(
             engine, leave_out=["projector_offsets.next_offset"]
         )
+        other.dispose()
 
 
 def test_a_late_status_never_overwrites_a_later_one() -> None:

@@ -54,26 +54,29 @@ class Upsert:
 
 
 def apply(connection: Connection, upserts: Iterable[Upsert]) -> int:
-    """Write ``upserts`` in order on ``connection`` (inside the caller's transaction);
-    returns how many there were."""
+    """Write ``upserts`` on ``connection`` (inside the caller's transaction); returns how
+    many there were. Upserts of one shape (table, columns, rules) run as one executemany:
+    the rules make the result independent of the order."""
     dialect = connection.dialect.name
-    count = 0
+    groups: dict[tuple[Any, ...], list[Upsert]] = {}
     for upsert in upserts:
-        connection.execute(_statement(dialect, upsert))
-        count += 1
-    return count
+        shape = (upsert.table, tuple(upsert.key), tuple(upsert.values), tuple(upsert.merge.items()))
+        groups.setdefault(shape, []).append(upsert)
+    for group in groups.values():
+        connection.execute(_statement(dialect, group[0]), [upsert.row() for upsert in group])
+    return sum(len(group) for group in groups.values())
 
 
 def _statement(dialect: str, upsert: Upsert) -> Any:
+    """The upsert of a row shaped like ``upsert`` (its values are bound at execution)."""
     table = TABLES[upsert.table]
-    insert: Any
+    statement: Any
     if dialect == "sqlite":
-        insert = sqlite.insert(table)
+        statement = sqlite.insert(table)
     elif dialect == "postgresql":
-        insert = postgresql.insert(table)
+        statement = postgresql.insert(table)
     else:
         raise ValueError(f"the read model runs on SQLite or PostgreSQL, not {dialect}")
-    statement = insert.values(upsert.row())
     keys = list(upsert.key)
     updated = {
         name: _merged(upsert.rule(name), table.c[name], statement.excluded[name], table, statement)
