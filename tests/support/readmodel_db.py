@@ -25,6 +25,8 @@ def dump(engine: Engine, leave_out: Iterable[str] = ()) -> Dump:
     with engine.connect() as connection:
         for name, table in TABLES.items():
             columns = [c for c in table.columns if f"{name}.{c.name}" not in skipped]
+            if not columns:
+                continue
             result = connection.execute(select(*columns))
             rows[name] = sorted((tuple(row) for row in result), key=repr)
     return rows
