@@ -47,7 +47,8 @@ def create_readmodel_engine(url: str) -> Engine:
     return engine
 
 
-def _alembic_config(connection: Connection) -> Config:
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration for migrations run on `connection` (docs/developers.md)."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
@@ -57,7 +58,7 @@ def _alembic_config(connection: Connection) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the database's schema to the newest migration (nothing to do when it is)."""
     with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), "head")
 
 
 def head_revision() -> str | None:
