@@ -36,13 +36,20 @@ def create_readmodel_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
 
+    # SQLAlchemy, not the sqlite3 module, begins transactions, so that savepoints work
+    # (SQLAlchemy's pysqlite notes, "Serializable isolation / Savepoints").
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # in WAL: consistent, and fast
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 

@@ -26,6 +26,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError
 
 from afterglow.config import Settings
 from afterglow.readmodel import database
@@ -36,7 +37,7 @@ from afterglow.readmodel.projection import (
     decode,
     project,
 )
-from afterglow.readmodel.upserts import Upsert
+from afterglow.readmodel.upserts import Upsert, apply
 from afterglow.topics import DEADLETTER
 from afterglow.validation import InvalidEvent, SchemaCatalog, default_catalog
 from afterglow.worker.deadletter import deadletter_record, encode
@@ -117,49 +118,85 @@ class Projector:
     def handle(self, batch: Mapping[TopicPartition, Sequence[Any]]) -> dict[TopicPartition, int]:
         """Project a polled batch and commit its rows with its offsets; returns the next
         offset of every partition in it."""
-        upserts: list[Upsert] = []
+        projected: list[tuple[TopicPartition, Any, list[Upsert]]] = []
         dead: list[dict[str, Any]] = []
         offsets: dict[TopicPartition, int] = {}
         for tp, records in batch.items():
             for record in records:
-                failure = self._project(tp, record, upserts)
-                if failure is not None:
-                    dead.append(
-                        deadletter_record(
-                            tp.topic,
-                            f"read model: {failure}",
-                            record.key,
-                            record.value,
-                            tp.partition,
-                            record.offset,
-                            datetime.now(UTC),
-                        )
-                    )
+                upserts, failure = self._project(tp, record)
+                if failure is None:
+                    projected.append((tp, record, upserts))
+                else:
+                    dead.append(self._dead_letter(tp, record, failure))
                 offsets[tp] = record.offset + 1
             self.counts.records += len(records)
-        if dead:
-            log.warning("%d record(s) could not be projected; sent to deadletter", len(dead))
-            if self.deadletters is not None:
-                self.deadletters(dead)
-            self.counts.deadletters += len(dead)
-        stored = {(tp.topic, tp.partition): offset for tp, offset in offsets.items()}
-        self.counts.rows += database.write_batch(self.engine, upserts, stored)
+        stored = database.offset_upserts(
+            {(tp.topic, tp.partition): offset for tp, offset in offsets.items()}
+        )
+        try:
+            with self.engine.begin() as connection:
+                rows = apply(connection, (u for _, _, upserts in projected for u in upserts))
+                self._send(dead)
+                apply(connection, stored)
+        except (DataError, IntegrityError):
+            # A value the database refuses (PostgreSQL takes no NUL character in text) must
+            # not stop the projector on the same batch forever: record by record instead.
+            rows = self._one_by_one(projected, dead, stored)
+        self.counts.rows += rows
         return offsets
 
-    def _project(self, tp: TopicPartition, record: Any, upserts: list[Upsert]) -> str | None:
-        """Adds the record's upserts; returns why it cannot be projected instead."""
+    def _one_by_one(
+        self,
+        projected: Sequence[tuple[TopicPartition, Any, list[Upsert]]],
+        dead: list[dict[str, Any]],
+        stored: Sequence[Upsert],
+    ) -> int:
+        rows = 0
+        with self.engine.begin() as connection:
+            for tp, record, upserts in projected:
+                try:
+                    with connection.begin_nested():
+                        rows += apply(connection, upserts)
+                except (DataError, IntegrityError) as error:
+                    reason = f"database refused it: {type(error.orig).__name__}"
+                    dead.append(self._dead_letter(tp, record, reason))
+            self._send(dead)
+            apply(connection, stored)
+        return rows
+
+    def _send(self, dead: Sequence[dict[str, Any]]) -> None:
+        """Dead letters go out before the batch's transaction commits: a crash in between
+        sends one again at worst, it never loses one."""
+        if not dead:
+            return
+        log.warning("%d record(s) could not be projected; sent to deadletter", len(dead))
+        if self.deadletters is not None:
+            self.deadletters(dead)
+        self.counts.deadletters += len(dead)
+
+    def _dead_letter(self, tp: TopicPartition, record: Any, reason: str) -> dict[str, Any]:
+        return deadletter_record(
+            tp.topic,
+            f"read model: {reason}",
+            record.key,
+            record.value,
+            tp.partition,
+            record.offset,
+            datetime.now(UTC),
+        )
+
+    def _project(self, tp: TopicPartition, record: Any) -> tuple[list[Upsert], str | None]:
+        """The record's upserts, or why it cannot be projected."""
         name = self.names[tp.topic]
         try:
             value = decode(self.catalog, name, record.key, record.value)
-            upserts.extend(
-                project(name, record.key, value, Position(tp.topic, tp.partition, record.offset))
-            )
+            position = Position(tp.topic, tp.partition, record.offset)
+            return project(name, record.key, value, position), None
         except (InvalidEvent, ProjectionError) as error:
-            return str(error)
+            return [], str(error)
         except Exception as error:  # noqa: BLE001 - a record must never stop the projector
             # The exception's text may quote the payload: only its type is kept.
-            return f"internal error: {type(error).__name__}"
-        return None
+            return [], f"internal error: {type(error).__name__}"
 
     def stored_positions(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         wanted = list(partitions)
