@@ -5,6 +5,7 @@ On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 import uuid
@@ -125,15 +126,24 @@ def test_sigkill_loses_and_repeats_nothing_and_rebuild_agrees(
     produced = _produce(kafka_settings, records[:half], garbage=True)
 
     projector = AfterglowProcess(["projector"], env, tmp_path / "projector-1.log").start()
+    assert projector.process is not None
     try:
-        # Killed as soon as it has committed something, while the second half is coming.
+        # Frozen after its first batch while the second half arrives, then killed as soon
+        # as it has committed one more: it dies with records still to project.
         wait_for(lambda: _projected_count(kafka_settings, live) > 0, 60, "a first projected batch")
+        os.killpg(projector.process.pid, signal.SIGSTOP)
         produced += _produce(kafka_settings, records[half:])
+        frozen_at = _projected_count(kafka_settings, live)
+        os.killpg(projector.process.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        while _projected_count(kafka_settings, live) == frozen_at:
+            assert time.monotonic() < deadline, projector.log_tail()
+            time.sleep(0.01)
         assert projector.stop(signal.SIGKILL) == -signal.SIGKILL
     finally:
         projector.stop()
     before_restart = _projected_count(kafka_settings, live)
-    assert before_restart > 0, projector.log_tail()
+    assert 0 < before_restart < produced, projector.log_tail()
 
     ends = _end_offsets(kafka_settings)
     assert sum(ends.values()) == produced
