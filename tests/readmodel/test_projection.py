@@ -128,6 +128,10 @@ def test_rows_after_applying_the_cohort(engine: Engine) -> None:
             select(checkins).where(checkins.c.occurrence_id == "occ-2")
         ).mappings()
         assert all(r["expired_at"] and r["reminders"] == 1 and not r["completed_at"] for r in occ2)
+        answered = connection.execute(
+            select(checkins.c.difficulty).where(checkins.c.completed_at.is_not(None))
+        )
+        assert answered.scalars().all() == [1] * 8 * 2
         items = connection.execute(select(assessment_items)).all()
         assert len(items) == 8 * 2 * 9
 

@@ -186,7 +186,6 @@ def _patient_records(patient_id: str, number: int) -> list[Produced]:
                 "patient_id": patient_id,
                 "occurrence_id": occurrence_id,
                 "at": answered,
-                "difficulty": 1,
                 "value": 1,
             },
         )

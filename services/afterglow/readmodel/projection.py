@@ -190,7 +190,7 @@ def _clinical_event(value: Mapping[str, Any], position: Position) -> list[Upsert
         if occurrence_id is not None:
             upserts.append(_checkin_row(value["patient_id"], occurrence_id, completed_at=at))
     elif kind == "difficulty_answered" and occurrence_id is not None:
-        difficulty = value.get("difficulty", value.get("value"))
+        difficulty = value.get("value")  # the answer's field (core/clinical_records.py)
         upserts.append(_checkin_row(value["patient_id"], occurrence_id, difficulty=difficulty))
     elif kind == "checkin_incomplete" and occurrence_id is not None:
         upserts.append(_checkin_row(value["patient_id"], occurrence_id, incomplete_at=at))
