@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, Text, and_, case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -63,11 +63,11 @@ def apply(connection: Connection, upserts: Iterable[Upsert]) -> int:
         shape = (upsert.table, tuple(upsert.key), tuple(upsert.values), tuple(upsert.merge.items()))
         groups.setdefault(shape, []).append(upsert)
     for group in groups.values():
-        connection.execute(_statement(dialect, group[0]), [upsert.row() for upsert in group])
+        connection.execute(upsert_statement(dialect, group[0]), [upsert.row() for upsert in group])
     return sum(len(group) for group in groups.values())
 
 
-def _statement(dialect: str, upsert: Upsert) -> Any:
+def upsert_statement(dialect: str, upsert: Upsert) -> Any:
     """The upsert of a row shaped like ``upsert`` (its values are bound at execution)."""
     table = TABLES[upsert.table]
     statement: Any
@@ -77,9 +77,10 @@ def _statement(dialect: str, upsert: Upsert) -> Any:
         statement = postgresql.insert(table)
     else:
         raise ValueError(f"the read model runs on SQLite or PostgreSQL, not {dialect}")
+    merging = _Merging(dialect, table, statement)
     keys = list(upsert.key)
     updated = {
-        name: _merged(upsert.rule(name), table.c[name], statement.excluded[name], table, statement)
+        name: merging.merged(upsert.rule(name), name)
         for name in upsert.values
         if upsert.rule(name) is not Merge.KEEP
     }
@@ -88,7 +89,7 @@ def _statement(dialect: str, upsert: Upsert) -> Any:
     where = None
     if VERSION in upsert.values and upsert.rule(VERSION) is Merge.VERSIONED:
         # Nothing to do unless the record is newer or fills a gap: the row stays untouched.
-        conditions: list[ColumnElement[bool]] = [_newer(table, statement)]
+        conditions: list[ColumnElement[bool]] = [merging.newer()]
         for name, rule in upsert.merge.items():
             if rule is Merge.FILL:
                 conditions.append(
@@ -98,20 +99,35 @@ def _statement(dialect: str, upsert: Upsert) -> Any:
     return statement.on_conflict_do_update(index_elements=keys, set_=updated, where=where)
 
 
-def _newer(table: Any, statement: Any) -> ColumnElement[bool]:
-    """The record's version is above the row's (a row without one has seen none)."""
-    return or_(table.c[VERSION].is_(None), statement.excluded[VERSION] > table.c[VERSION])
+class _Merging:
+    """The SQL of the merge rules for one table's upsert statement."""
 
+    def __init__(self, dialect: str, table: Any, statement: Any) -> None:
+        self.dialect = dialect
+        self.table = table
+        self.statement = statement
 
-def _merged(rule: Merge, current: Any, incoming: Any, table: Any, statement: Any) -> Any:
-    if rule is Merge.FILL:
-        return func.coalesce(current, incoming)
-    if rule is Merge.GREATEST:
-        return case(
-            (current.is_(None), incoming),
-            (incoming > current, incoming),
-            else_=current,
-        )
-    if rule is Merge.VERSIONED:
-        return case((_newer(table, statement), incoming), else_=current)
-    raise AssertionError(rule)  # KEEP columns are not updated
+    def greater(self, name: str) -> ColumnElement[bool]:
+        """The record's value of column ``name`` is above the row's. Versions are text made
+        to sort byte by byte; PostgreSQL compares text by the database's collation (which
+        may skip punctuation), so there the comparison is made in the "C" collation."""
+        incoming, current = self.statement.excluded[name], self.table.c[name]
+        if self.dialect == "postgresql" and isinstance(self.table.c[name].type, Text):
+            incoming, current = incoming.collate("C"), current.collate("C")
+        return incoming > current  # type: ignore[no-any-return]
+
+    def newer(self) -> ColumnElement[bool]:
+        """The record's version is above the row's (a row without one has seen none)."""
+        return or_(self.table.c[VERSION].is_(None), self.greater(VERSION))
+
+    def merged(self, rule: Merge, name: str) -> Any:
+        current, incoming = self.table.c[name], self.statement.excluded[name]
+        if rule is Merge.FILL:
+            return func.coalesce(current, incoming)
+        if rule is Merge.GREATEST:
+            return case(
+                (current.is_(None), incoming), (self.greater(name), incoming), else_=current
+            )
+        if rule is Merge.VERSIONED:
+            return case((self.newer(), incoming), else_=current)
+        raise AssertionError(rule)  # KEEP columns are not updated
