@@ -8,8 +8,9 @@ from afterglow.broker.topics import ensure_topics
 from afterglow.config import Settings
 from tests.support.worker import WorkerUnderTest
 
-# The real broker: `kafka_broker` (session) and `kafka_settings` (a topic prefix per test).
-pytest_plugins = ["tests.kafka_fixtures"]
+# The real broker: `kafka_broker` (session) and `kafka_settings` (a topic prefix per test);
+# PostgreSQL: `postgres_server` (session) and `postgres_database` (an empty database each).
+pytest_plugins = ["tests.kafka_fixtures", "tests.postgres_fixtures"]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from afterglow.validation import default_catalog
 
 PACKAGE = Path(__file__).resolve().parents[1] / "services" / "afterglow"
 # The shells that produce and consume records must name topics through the catalog.
-SHELLS = ("worker", "web", "cli")
+SHELLS = ("worker", "web", "cli", "readmodel")
 
 
 def test_every_topic_has_a_schema_with_its_key_fields() -> None:

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     worker_url: str = Field(default="", validation_alias="AFTERGLOW_WORKER_URL")
     web_host: str = Field(default="127.0.0.1", validation_alias="AFTERGLOW_WEB_HOST")
     web_port: int = Field(default=8000, validation_alias="AFTERGLOW_WEB_PORT")
+    # The read model (docs/operators.md, "Read model"): SQLAlchemy URL; empty means the
+    # SQLite file `<data_dir>/readmodel.sqlite3`.
+    database_url: str = Field(default="", validation_alias="AFTERGLOW_DATABASE_URL")
     broker_port: int = Field(default=9092, validation_alias="AFTERGLOW_BROKER_PORT")
     broker_controller_port: int = Field(
         default=9093, validation_alias="AFTERGLOW_BROKER_CONTROLLER_PORT"
@@ -70,6 +73,8 @@ class Settings(BaseSettings):
         if not self.worker_url:
             self.worker_url = f"http://{_client_host(self.worker_web_host)}:{self.worker_web_port}"
         self.worker_url = self.worker_url.rstrip("/")
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'readmodel.sqlite3'}"
         return self
 
     def topic(self, name: str) -> str:

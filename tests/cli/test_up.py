@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from afterglow.cli.up_cmd import Backoff
+from afterglow.cli.up_cmd import Backoff, _child_specs
+from afterglow.config import Settings
 from tests.support.kafka_io import wait_for
 from tests.support.processes import AfterglowProcess, free_port
 
@@ -194,6 +195,16 @@ def test_restart_delays_double_up_to_a_minute_and_start_over_after_a_minute_up()
     assert backoff.after_run(3) == 2
 
 
+def test_up_runs_the_worker_the_web_process_and_the_projector(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, database_url="postgresql+psycopg://afterglow:secret@db/readmodel"
+    )
+    specs = {spec.name: spec for spec in _child_specs(settings)}
+    assert list(specs) == ["worker", "web", "projector"]
+    assert specs["projector"].command[1:] == ("projector",)
+    assert specs["projector"].where == "postgresql+psycopg://afterglow:***@db/readmodel"
+
+
 def _status(url: str) -> int | None:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -243,6 +254,7 @@ def test_up_starts_everything_and_ctrl_c_stops_it_all(tmp_path: Path) -> None:
     first = _run_until_healthy(env, tmp_path / "first.log")
     assert "broker started on" in first
     assert f"http://127.0.0.1:{web_port}/healthz" in first
+    assert _pid_in_table(first, "projector")
     assert "broker stopped" in first
     assert _status(f"http://127.0.0.1:{web_port}/healthz") is None
 

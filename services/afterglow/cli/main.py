@@ -9,6 +9,7 @@ from afterglow.cli import (
     backtest_cmd,
     broker_cmd,
     phone_cmd,
+    projector_cmd,
     schedule_cmd,
     serve_cmd,
     up_cmd,
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(broker_cmd.app, name="broker")
 app.add_typer(phone_cmd.app, name="phone")
+app.add_typer(projector_cmd.projections_app, name="projections")
 app.command("topics")(broker_cmd.topics)
 app.command("backtest")(backtest_cmd.backtest)
 app.command("worker")(serve_cmd.worker)
@@ -31,6 +33,7 @@ app.command("up")(up_cmd.up)
 app.command("schedule")(schedule_cmd.schedule)
 app.command("audit")(audit_cmd.audit)
 app.command("warnings")(warnings_cmd.warnings)
+app.command("projector")(projector_cmd.projector)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from types import FrameType
 from typing import IO
 
 import typer
+from sqlalchemy.engine import make_url
 
 from afterglow.broker.launcher import BrokerError, LocalBroker
 from afterglow.broker.topics import ensure_topics
@@ -233,10 +234,11 @@ class Supervisor:
 
 
 def up() -> None:
-    """Run the whole service: local broker, worker and web. Ctrl-C stops what it started.
+    """Run the whole service: local broker, worker, web and the read model's projector.
+    Ctrl-C stops what it started.
 
-    The local broker is skipped when KAFKA_BOOTSTRAP_SERVERS points elsewhere. A worker or
-    web process that exits is restarted (after 1 s, 2 s, 4 s … at most 60 s).
+    The local broker is skipped when KAFKA_BOOTSTRAP_SERVERS points elsewhere. A worker,
+    web or projector process that exits is restarted (after 1 s, 2 s, 4 s … at most 60 s).
     """
     settings = get_settings()
     broker: LocalBroker | None = None
@@ -278,16 +280,22 @@ def _child_specs(settings: Settings) -> list[ChildSpec]:
         ChildSpec(
             "web", (afterglow, "web"), f"http://{settings.web_host}:{settings.web_port}/healthz"
         ),
+        # The read model the dashboards read (docs/operators.md, "Read model").
+        ChildSpec("projector", (afterglow, "projector"), _database_where(settings)),
     ]
+
+
+def _database_where(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 def _print_table(settings: Settings, children: Sequence[Child]) -> None:
     typer.echo("")
-    typer.echo(f"  broker  {settings.kafka_bootstrap_servers}")
+    typer.echo(f"  broker     {settings.kafka_bootstrap_servers}")
     for child in children:
         pid = child.process.pid if child.process is not None else "-"
-        typer.echo(f"  {child.name:<7} {child.spec.where}  (pid {pid}, log {child.log_path})")
-    typer.echo(f"  data    {settings.data_dir}")
+        typer.echo(f"  {child.name:<10} {child.spec.where}  (pid {pid}, log {child.log_path})")
+    typer.echo(f"  data       {settings.data_dir}")
     typer.echo("")
     typer.echo("Ctrl-C stops everything started here.")
 

@@ -56,6 +56,19 @@ def require_key(key: bytes | None, expected: str, field: str) -> None:
         raise InvalidEvent(f"record key {actual!r} differs from {field} {expected!r}")
 
 
+def decode_catalog_record(
+    catalog: SchemaCatalog, name: str, key: bytes | None, value: bytes | None
+) -> dict[str, Any]:
+    """A record of catalog topic `name`: JSON, valid against the topic's schema, its key
+    the value of the topic's key field."""
+    spec = topic_spec(name)
+    data = catalog.validate(spec.schema, decode_json_object(value))
+    key_field = spec.key_field_of(data)
+    if key_field is not None:
+        require_key(key, str(data[key_field]), key_field)
+    return dict(data)
+
+
 def parse_datetime(text: str, field: str) -> datetime:
     return parse_instant(text, field)
 

@@ -80,10 +80,15 @@ _DELIVERY_ORDER = {
 }
 
 
+def delivery_rank(status: str) -> int:
+    """How far a delivery status is along; -1 for a status Twilio does not document."""
+    return _DELIVERY_ORDER.get(status, -1)
+
+
 def advance_delivery(current: str | None, reported: str) -> str:
     """The later of two delivery statuses (a late 'sent' never overwrites 'delivered')."""
     if current is None:
         return reported
-    if _DELIVERY_ORDER.get(reported, -1) > _DELIVERY_ORDER.get(current, -1):
+    if delivery_rank(reported) > delivery_rank(current):
         return reported
     return current

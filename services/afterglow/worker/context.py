@@ -28,8 +28,8 @@ import orjson
 
 from afterglow.clock import Clock
 from afterglow.config import Settings
-from afterglow.intake.records import decode_json_object, require_key
-from afterglow.topics import CLINICAL_EVENTS, DEADLETTER, topic_spec
+from afterglow.intake.records import decode_catalog_record
+from afterglow.topics import CLINICAL_EVENTS, DEADLETTER
 from afterglow.validation import InvalidEvent, SchemaCatalog
 from afterglow.worker.deadletter import deadletter_record, encode
 from afterglow.worker.metrics import WorkerMetrics
@@ -127,12 +127,7 @@ class WorkerContext:
 
     def decode(self, name: str, event: Any) -> Mapping[str, Any]:
         """A record of topic `name`, validated against its schema, its key checked."""
-        spec = topic_spec(name)
-        data = self.catalog.validate(spec.schema, decode_json_object(event.value))
-        key_field = spec.key_field_of(data)
-        if key_field is not None:
-            require_key(event.key, str(data[key_field]), key_field)
-        return data
+        return decode_catalog_record(self.catalog, name, event.key, event.value)
 
     # -- agents ----------------------------------------------------------------------------
 
