@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy import Engine, inspect, select
 
 from afterglow.accounts import schema
 from afterglow.accounts.passwords import WeakPassword
 from afterglow.accounts.roles import Membership, Role
 from afterglow.accounts.store import AccountError, AccountStore, LoginOutcome
 from afterglow.accounts.tables import sessions, users
+from afterglow.readmodel import database as readmodel
+from afterglow.readmodel.database import create_readmodel_engine
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -22,9 +24,13 @@ PASSWORD = "violet kettle under the stairs"
 CLINICIAN_A = [Membership("clinic-a", Role.CLINICIAN)]
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'accounts.sqlite3'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'accounts.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_database")()
+    engine = create_readmodel_engine(url)
     schema.upgrade(engine)
     yield engine
     engine.dispose()
@@ -150,3 +156,13 @@ def test_bad_accounts_are_refused_with_the_reason(store: AccountStore) -> None:
     with pytest.raises(AccountError, match="control"):
         store.add_user("kim\n@a.example", CLINICIAN_A, T0)
     assert store.user_id("kim@a.example") is None
+
+
+def test_a_read_model_rebuild_leaves_the_accounts_alone(
+    engine: Engine, store: AccountStore
+) -> None:
+    """Both live in one database; `afterglow projections rebuild` resets the read model."""
+    readmodel.upgrade(engine)
+    store.add_user("lee@a.example", CLINICIAN_A, T0, password=PASSWORD)
+    readmodel.reset(engine)
+    assert store.log_in("lee@a.example", PASSWORD, T0).outcome is LoginOutcome.OK

@@ -13,6 +13,7 @@ from afterglow.cli import (
     schedule_cmd,
     serve_cmd,
     up_cmd,
+    users_cmd,
     warnings_cmd,
 )
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(broker_cmd.app, name="broker")
 app.add_typer(phone_cmd.app, name="phone")
 app.add_typer(projector_cmd.projections_app, name="projections")
+app.add_typer(users_cmd.app, name="users")
 app.command("topics")(broker_cmd.topics)
 app.command("backtest")(backtest_cmd.backtest)
 app.command("worker")(serve_cmd.worker)

@@ -30,9 +30,13 @@ def worker() -> None:
 
 
 def web() -> None:
-    """Serve /healthz and /metrics (and, later, webhooks and the dashboard)."""
+    """Serve the dashboard, the Twilio webhooks, the simulator, /healthz and /metrics."""
     from aiohttp import web as aiohttp_web
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from afterglow.accounts import schema as accounts_schema
+    from afterglow.accounts.store import AccountStore
+    from afterglow.readmodel.database import create_readmodel_engine
     from afterglow.web.app import create_web_app
     from afterglow.web.publisher import KafkaPublisher
     from afterglow.web.simulator_routes import RedactingAccessLogger
@@ -41,7 +45,18 @@ def web() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     quiet_repeats()
     publisher = KafkaPublisher(settings)
-    app = create_web_app(settings, publisher, publisher.reachable)
+    # Accounts live in the read model's database, in tables of their own (docs/operators.md,
+    # "Accounts"); the web process creates them on a fresh install.
+    engine = create_readmodel_engine(settings.database_url)
+    try:
+        accounts_schema.upgrade(engine)
+    except SQLAlchemyError as exc:
+        # Texts must flow without the dashboard: webhooks never touch the database.
+        logging.getLogger("afterglow.web").error(
+            "accounts database unreachable, dashboard logins fail until it is: %s",
+            type(exc).__name__,
+        )
+    app = create_web_app(settings, publisher, publisher.reachable, accounts=AccountStore(engine))
 
     async def start_publisher(app: aiohttp_web.Application) -> None:
         await publisher.start()

@@ -11,14 +11,18 @@ A logged-in request that changes state must carry the session's CSRF token (form
 from __future__ import annotations
 
 import asyncio
+import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from afterglow.accounts.store import AccountStore, ActiveSession
 from afterglow.accounts.tokens import same_csrf
 from afterglow.clock import Clock
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "afterglow_session"
 ACTIVE_SESSION = web.RequestKey("afterglow.session", ActiveSession)
@@ -59,7 +63,13 @@ def login_middleware(
         if is_public(request.path):
             return await handler(request)
         token = request.cookies.get(SESSION_COOKIE)
-        session = await asyncio.to_thread(store.session, token, clock.now()) if token else None
+        try:
+            session = await asyncio.to_thread(store.session, token, clock.now()) if token else None
+        except SQLAlchemyError as exc:
+            log.error("dashboard database error: %s", type(exc).__name__)
+            raise web.HTTPServiceUnavailable(
+                text="the dashboard's database is unavailable"
+            ) from None
         if session is None:
             if request.method in SAFE_METHODS:
                 target = urllib.parse.quote(request.path_qs, safe="")

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from afterglow.accounts.passwords import WeakPassword
 from afterglow.accounts.policy import DEFAULT_POLICY
@@ -78,9 +79,13 @@ def register_login_routes(
         if not same_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), fields.get(CSRF_FIELD)):
             return login_page(request, "The form expired; try again.", status=403)
         email = fields.get("email", "")
-        login = await asyncio.to_thread(
-            store.log_in, email, fields.get("password", ""), clock.now()
-        )
+        try:
+            login = await asyncio.to_thread(
+                store.log_in, email, fields.get("password", ""), clock.now()
+            )
+        except SQLAlchemyError:
+            message = "The dashboard's database is unavailable; try again in a minute."
+            return login_page(request, message, email, status=503)
         if login.outcome is LoginOutcome.LOCKED:
             minutes = int(DEFAULT_POLICY.lockout.total_seconds() // 60)
             message = f"Too many failed logins: this account is locked for up to {minutes} minutes."
