@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,42 +19,13 @@ from afterglow.web.alert_lookup import WorkerAlertLookup, WorkerUnavailable
 from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.app import create_web_app
 from tests.sms.fakes import RecordingPublisher, make_settings
+from tests.support.alert_lookup import FakeLookup, open_alert
 from tests.support.processes import free_port
 
 TOKEN = "operator-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 Client = TestClient[web.Request, web.Application]
 ACK_BODY = {"patient_id": "pt-1", "actor": "clinician:clin-1"}
-
-
-def open_alert(alert_id: str, patient_id: str, status: str = "open") -> dict[str, Any]:
-    """An alert as the worker's `GET /api/alerts/{patient_id}/` lists it (a subset)."""
-    return {
-        "alert_id": alert_id,
-        "patient_id": patient_id,
-        "clinic_id": "clinic-a",
-        "kind": "safety",
-        "priority": "P1",
-        "status": status,
-    }
-
-
-@dataclass
-class FakeLookup:
-    """The worker's view of open alerts, without a worker."""
-
-    alerts: list[dict[str, Any]] = field(default_factory=lambda: [open_alert("a1b2", "pt-1")])
-    unavailable: bool = False
-    asked: list[tuple[str, str]] = field(default_factory=list)
-
-    async def open_alert(self, patient_id: str, alert_id: str) -> dict[str, Any] | None:
-        self.asked.append((patient_id, alert_id))
-        if self.unavailable:
-            raise WorkerUnavailable("the worker is not reachable at http://127.0.0.1:1")
-        for alert in self.alerts:
-            if (alert["patient_id"], alert["alert_id"]) == (patient_id, alert_id):
-                return alert
-        return None
 
 
 Scenario = Callable[[Client, RecordingPublisher], Awaitable[None]]

@@ -12,8 +12,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from afterglow.accounts.store import AccountStore
 from afterglow.clock import Clock, SystemClock
 from afterglow.config import Settings
+from afterglow.registry.clinics import load_clinics
+from afterglow.security.operator_token import ensure_operator_token
+from afterglow.web.alert_actions import AlertActions
+from afterglow.web.alert_lookup import AlertLookup, WorkerAlertLookup
 from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.auth import login_middleware
+from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
 from afterglow.web.simulator_routes import register_simulator_routes
 from afterglow.web.spool import Spool, SpoolDrainer
@@ -35,7 +40,11 @@ def create_web_app(
     *,
     accounts: AccountStore | None = None,
     clock: Clock | None = None,
+    alert_lookup: AlertLookup | None = None,
 ) -> web.Application:
+    """The web process. With `accounts`, the dashboard (logins, inbox) on the accounts'
+    database, which also holds the read model; with `publish`, the Twilio webhooks, the
+    simulator and the alert actions."""
     app = web.Application()
     clock = clock or SystemClock()
     registry = CollectorRegistry()
@@ -71,8 +80,28 @@ def create_web_app(
         drain_spool_in_background(app, SpoolDrainer(spool, publish))
         register_twilio_routes(app, settings, publish, spool=spool)
         register_simulator_routes(app, settings, publish)
-        register_alert_routes(app, settings, publish)
+        lookup = alert_lookup or worker_alert_lookup(app, settings)
+        register_alert_routes(app, settings, publish, lookup)
+        if accounts is not None:
+            register_inbox_routes(
+                app,
+                accounts.engine,
+                load_clinics(settings.clinics_file),
+                AlertActions(publish, lookup, clock),
+                clock,
+            )
     return app
+
+
+def worker_alert_lookup(app: web.Application, settings: Settings) -> AlertLookup:
+    """The worker's operator API answers whether an alert is open (docs/operators.md)."""
+    lookup = WorkerAlertLookup(settings.worker_url, ensure_operator_token(settings))
+
+    async def close(app: web.Application) -> None:
+        await lookup.close()
+
+    app.on_cleanup.append(close)
+    return lookup
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -1,0 +1,135 @@
+"""The clinician's inbox: open and acknowledged alerts of the user's clinics, P1 first,
+with the time left before each escalates, and acknowledge / resolve as the logged-in user
+(docs/operators.md, "Alerts")."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from afterglow.clock import Clock
+from afterglow.core.alerting.actions import Outcome
+from afterglow.core.alerting.messages import kind_label
+from afterglow.core.rules.kinds import AlertKind
+from afterglow.readmodel.queries import InboxAlert, InboxFilter, alert_clinic, inbox
+from afterglow.registry.clinics import ClinicDirectory
+from afterglow.web.alert_actions import AlertActions
+from afterglow.web.auth import active_session
+from afterglow.web.pages import page
+
+_MAX_FILTER = 128
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    alert: InboxAlert
+    label: str
+    waiting: str
+    escalates: str  # "in 12 min", "overdue", or "" (acknowledged, or no step left)
+
+
+def escalation_due(alert: InboxAlert, clinics: ClinicDirectory) -> datetime | None:
+    """When the alert pages its next role, if it is open and a step is left."""
+    if alert.status != "open":
+        return None
+    steps = clinics.get(alert.clinic_id).escalation.steps_for(alert.priority)
+    if alert.escalations >= len(steps):
+        return None
+    return alert.raised_at + steps[alert.escalations].after
+
+
+def duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // (24 * 60)} days"
+
+
+def _row(alert: InboxAlert, clinics: ClinicDirectory, now: datetime) -> InboxRow:
+    due = escalation_due(alert, clinics)
+    escalates = "" if due is None else ("overdue" if due <= now else f"in {duration(due - now)}")
+    return InboxRow(alert, _label(alert.kind), duration(now - alert.raised_at), escalates)
+
+
+def _label(kind: str) -> str:
+    try:
+        return kind_label(kind)
+    except ValueError:  # a kind newer than this web process: show it as it is
+        return kind
+
+
+def register_inbox_routes(
+    app: web.Application,
+    engine: Engine,
+    clinics: ClinicDirectory,
+    actions: AlertActions,
+    clock: Clock,
+) -> None:
+    def filters(query: dict[str, str]) -> InboxFilter:
+        def value(name: str) -> str | None:
+            text = query.get(name, "")[:_MAX_FILTER]
+            return text or None
+
+        return InboxFilter(value("status"), value("kind"), value("clinic"))
+
+    async def show(request: web.Request) -> web.Response:
+        session = active_session(request)
+        wanted = filters(dict(request.query))
+        visible = session.user.patient_clinics()
+
+        def load() -> list[InboxAlert]:
+            with engine.connect() as db:
+                return inbox(db, visible, wanted)
+
+        now = clock.now()
+        rows = [_row(alert, clinics, now) for alert in await asyncio.to_thread(load)]
+        return page(
+            "inbox.html",
+            user=session.user,
+            csrf_token=session.csrf_token,
+            rows=rows,
+            wanted=wanted,
+            clinics=sorted(visible),
+            kinds=[(k.value, kind_label(k.value)) for k in AlertKind],
+            outcomes=[o.value for o in Outcome],
+            notice=request.query.get("done", "")[:_MAX_FILTER],
+            problem=request.query.get("problem", "")[:300],
+        )
+
+    async def act(request: web.Request) -> web.StreamResponse:
+        session = active_session(request)
+        alert_id = request.match_info["alert_id"][:_MAX_FILTER]
+        form = await request.post()
+        outcome = form.get("outcome")
+
+        def scope() -> tuple[str, str] | None:
+            with engine.connect() as db:
+                return alert_clinic(db, alert_id)
+
+        found = await asyncio.to_thread(scope)
+        if found is None or not session.user.may_see_patients_of(found[0]):
+            # Another clinic's alert looks exactly like one that does not exist.
+            raise web.HTTPNotFound(text="no such alert")
+        done = await actions.submit(
+            request.match_info["action"],
+            alert_id,
+            found[1],
+            session.user.email,
+            via="dashboard",
+            outcome=outcome if isinstance(outcome, str) else None,
+        )
+        if done.status == 202:
+            query = {"done": f"{request.match_info['action']}d"}
+        else:
+            query = {"problem": done.message}
+        raise web.HTTPSeeOther(f"/inbox?{urllib.parse.urlencode(query)}")
+
+    app.router.add_get("/inbox", show)
+    app.router.add_post(r"/inbox/alerts/{alert_id}/{action:acknowledge|resolve}", act)
