@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from afterglow.readmodel import database
 from afterglow.readmodel.projection import PROJECTED_TOPICS, Position, decode, project
@@ -18,6 +18,7 @@ from afterglow.readmodel.tables import (
     alerts,
     assessment_items,
     checkins,
+    clinical_events,
     patients,
     removed,
     sms_deliveries,
@@ -132,6 +133,14 @@ def test_rows_after_applying_the_cohort(engine: Engine) -> None:
             select(checkins.c.difficulty).where(checkins.c.completed_at.is_not(None))
         )
         assert answered.scalars().all() == [1] * 8 * 2
+        events = connection.execute(select(clinical_events.c.type, func.count()).group_by(
+            clinical_events.c.type
+        ))  # fmt: skip
+        assert {row[0]: row[1] for row in events} == {
+            "assessment_completed": 16,
+            "difficulty_answered": 16,
+            "self_harm_item_answered": 2,
+        }
         items = connection.execute(select(assessment_items)).all()
         assert len(items) == 8 * 2 * 9
 

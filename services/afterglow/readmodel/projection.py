@@ -171,7 +171,25 @@ def _clinical_event(value: Mapping[str, Any], position: Position) -> list[Upsert
     kind = value["type"]
     occurrence_id = value.get("occurrence_id")
     at = utc(value["at"])
-    upserts: list[Upsert] = []
+    event = {
+        "patient_id": value["patient_id"],
+        "type": kind,
+        "at": at,
+        **{
+            name: value.get(name)
+            for name in (
+                "occurrence_id",
+                "value",
+                "total",
+                "severity",
+                "kind",
+                "alert_id",
+                "outcome",
+                "actor",
+            )
+        },
+    }
+    upserts = [Upsert("clinical_events", {"event_id": value["event_id"]}, event)]
     if kind == "assessment_completed":
         event_id = value["event_id"]
         values = {
@@ -194,8 +212,6 @@ def _clinical_event(value: Mapping[str, Any], position: Position) -> list[Upsert
         upserts.append(_checkin_row(value["patient_id"], occurrence_id, difficulty=difficulty))
     elif kind == "checkin_incomplete" and occurrence_id is not None:
         upserts.append(_checkin_row(value["patient_id"], occurrence_id, incomplete_at=at))
-    # Every other clinical event is the rules' input and reaches the read model through
-    # what it caused: alerts (alerts, afterglow.audit), consent (afterglow.consent).
     return upserts
 
 
