@@ -26,6 +26,7 @@ from afterglow.readmodel.tables import (
 from afterglow.readmodel.upserts import Merge
 from afterglow.topics import ALERTS, AUDIT, CHECKINS, PATIENTS, SMS_STATUS, topic_spec
 from afterglow.validation import InvalidEvent, default_catalog
+from tests.postgres_fixtures import DATABASES
 from tests.support.readmodel_db import dump, positioned, project_into
 from tests.support.readmodel_records import Produced, cohort
 from tests.support.records import patient
@@ -40,7 +41,7 @@ def _url(backend: str, tmp_path: Path, name: str, request: pytest.FixtureRequest
     return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
