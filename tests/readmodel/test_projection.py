@@ -75,6 +75,8 @@ def test_a_tombstone_marks_the_patient_removed() -> None:
 def test_decode_refuses_what_the_worker_refuses() -> None:
     with pytest.raises(InvalidEvent, match="differs from patient_id"):
         _decode(PATIENTS, "someone-else", patient("pt-1"))
+    with pytest.raises(InvalidEvent, match="not an IANA time zone"):
+        _decode(PATIENTS, "pt-1", patient("pt-1", timezone="Mars/Olympus"))
     with pytest.raises(InvalidEvent, match="empty record value"):
         _decode(ALERTS, "pt-1", None)
     with pytest.raises(InvalidEvent):
