@@ -24,6 +24,10 @@ import pytest
 from tests.support.processes import free_port
 
 _USER = "postgres"
+
+# Parameters of a fixture that gives a database of each kind; `-m "not postgres"` leaves out
+# the PostgreSQL ones.
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 _START_TIMEOUT_S = 60
 
 

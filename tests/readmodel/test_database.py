@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -41,7 +42,10 @@ def test_offsets_only_move_forward(tmp_path: Path) -> None:
     assert stored == {("t.alerts", 0): 9, ("t.alerts", 1): 7}
 
 
-def test_the_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
+def test_the_default_database_is_a_sqlite_file_in_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AFTERGLOW_DATABASE_URL", raising=False)
     settings = Settings(data_dir=tmp_path)
     assert settings.database_url == f"sqlite:///{tmp_path / 'readmodel.sqlite3'}"
     assert Settings(database_url="postgresql+psycopg://h/db").database_url.startswith("postgres")

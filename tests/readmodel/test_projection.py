@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from afterglow.readmodel import database
 from afterglow.readmodel.projection import PROJECTED_TOPICS, Position, decode, project
@@ -18,6 +18,7 @@ from afterglow.readmodel.tables import (
     alerts,
     assessment_items,
     checkins,
+    clinical_events,
     patients,
     removed,
     sms_deliveries,
@@ -25,6 +26,7 @@ from afterglow.readmodel.tables import (
 from afterglow.readmodel.upserts import Merge
 from afterglow.topics import ALERTS, AUDIT, CHECKINS, PATIENTS, SMS_STATUS, topic_spec
 from afterglow.validation import InvalidEvent, default_catalog
+from tests.postgres_fixtures import DATABASES
 from tests.support.readmodel_db import dump, positioned, project_into
 from tests.support.readmodel_records import Produced, cohort
 from tests.support.records import patient
@@ -39,7 +41,7 @@ def _url(backend: str, tmp_path: Path, name: str, request: pytest.FixtureRequest
     return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -73,6 +75,8 @@ def test_a_tombstone_marks_the_patient_removed() -> None:
 def test_decode_refuses_what_the_worker_refuses() -> None:
     with pytest.raises(InvalidEvent, match="differs from patient_id"):
         _decode(PATIENTS, "someone-else", patient("pt-1"))
+    with pytest.raises(InvalidEvent, match="not an IANA time zone"):
+        _decode(PATIENTS, "pt-1", patient("pt-1", timezone="Mars/Olympus"))
     with pytest.raises(InvalidEvent, match="empty record value"):
         _decode(ALERTS, "pt-1", None)
     with pytest.raises(InvalidEvent):
@@ -132,6 +136,14 @@ def test_rows_after_applying_the_cohort(engine: Engine) -> None:
             select(checkins.c.difficulty).where(checkins.c.completed_at.is_not(None))
         )
         assert answered.scalars().all() == [1] * 8 * 2
+        events = connection.execute(select(clinical_events.c.type, func.count()).group_by(
+            clinical_events.c.type
+        ))  # fmt: skip
+        assert {row[0]: row[1] for row in events} == {
+            "assessment_completed": 16,
+            "difficulty_answered": 16,
+            "self_harm_item_answered": 2,
+        }
         items = connection.execute(select(assessment_items)).all()
         assert len(items) == 8 * 2 * 9
 

@@ -19,6 +19,7 @@ from afterglow.readmodel import database
 from afterglow.readmodel.projector import Projector
 from afterglow.readmodel.tables import patients, sms_messages
 from afterglow.topics import PATIENTS, SMS_PATIENT_INBOUND
+from tests.postgres_fixtures import DATABASES
 from tests.support.records import patient
 
 _SETTINGS = Settings(topic_prefix="t.")
@@ -33,7 +34,7 @@ class Record:
     offset: int
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "postgresql":
         create: Callable[[], str] = request.getfixturevalue("postgres_database")

@@ -22,6 +22,7 @@ from afterglow.readmodel import database
 from afterglow.readmodel.projection import PROJECTED_TOPICS
 from afterglow.readmodel.tables import patients, removed
 from afterglow.topics import DEADLETTER, PATIENTS
+from tests.postgres_fixtures import DATABASES
 from tests.support.kafka_io import read_topic, wait_for, wait_while_progressing
 from tests.support.processes import AfterglowProcess
 from tests.support.readmodel_db import dump, positioned, project_into
@@ -43,7 +44,7 @@ _OFFSET_COLUMNS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
     """A new, empty database per call (the name tells SQLite files apart)."""
 

@@ -214,6 +214,17 @@ def _patient_records(patient_id: str, number: int) -> list[Produced]:
         )
     if number % 4 == 0:
         add(
+            CLINICAL_EVENTS,
+            {
+                "event_id": f"{patient_id}/occ-1:item9",
+                "type": "self_harm_item_answered",
+                "patient_id": patient_id,
+                "occurrence_id": "occ-1",
+                "value": 1,
+                "at": _at(base + 69),
+            },
+        )
+        add(
             SMS_OUTBOUND_URGENT,
             {
                 "send_key": f"{patient_id}/crisis",

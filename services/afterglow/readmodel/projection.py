@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from afterglow.intake.records import MAX_INPUT_KEY_BYTES, decode_catalog_record
+from afterglow.intake.records import MAX_INPUT_KEY_BYTES, decode_catalog_record, parse_patient
 from afterglow.readmodel.upserts import VERSION, Merge, Upsert
 from afterglow.sms.ledger import delivery_rank
 from afterglow.topics import (
@@ -56,13 +56,20 @@ def decode(
     catalog: SchemaCatalog, name: str, key: bytes | None, value: bytes | None
 ) -> dict[str, Any] | None:
     """The record's value, checked like the worker checks it; None for a tombstone of a
-    compacted registry topic. InvalidEvent says what is wrong."""
+    compacted registry topic. InvalidEvent says what is wrong.
+
+    The checks that need no state are the worker's own (a registration's time zone
+    included); those that depend on the worker's clock, clinic settings or registry (an
+    infusion's date window, an unknown clinic, another clinic's patient) are not made, so
+    such a record is shown although the worker dead-lettered it."""
     if value is None and name in _TOMBSTONE_TOPICS:
         if not key:
             raise InvalidEvent("tombstone without a key")
         if len(key) > MAX_INPUT_KEY_BYTES:
             raise InvalidEvent(f"record key of {len(key):,} bytes is over the limit")
         return None
+    if name == PATIENTS:
+        return parse_patient(catalog, key, value)
     return decode_catalog_record(catalog, name, key, value)
 
 
@@ -171,7 +178,25 @@ def _clinical_event(value: Mapping[str, Any], position: Position) -> list[Upsert
     kind = value["type"]
     occurrence_id = value.get("occurrence_id")
     at = utc(value["at"])
-    upserts: list[Upsert] = []
+    event = {
+        "patient_id": value["patient_id"],
+        "type": kind,
+        "at": at,
+        **{
+            name: value.get(name)
+            for name in (
+                "occurrence_id",
+                "value",
+                "total",
+                "severity",
+                "kind",
+                "alert_id",
+                "outcome",
+                "actor",
+            )
+        },
+    }
+    upserts = [Upsert("clinical_events", {"event_id": value["event_id"]}, event)]
     if kind == "assessment_completed":
         event_id = value["event_id"]
         values = {
@@ -194,8 +219,6 @@ def _clinical_event(value: Mapping[str, Any], position: Position) -> list[Upsert
         upserts.append(_checkin_row(value["patient_id"], occurrence_id, difficulty=difficulty))
     elif kind == "checkin_incomplete" and occurrence_id is not None:
         upserts.append(_checkin_row(value["patient_id"], occurrence_id, incomplete_at=at))
-    # Every other clinical event is the rules' input and reaches the read model through
-    # what it caused: alerts (alerts, afterglow.audit), consent (afterglow.consent).
     return upserts
 
 

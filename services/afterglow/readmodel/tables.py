@@ -112,6 +112,27 @@ assessment_items = Table(
     ForeignKeyConstraint(["event_id"], ["assessments.event_id"], ondelete="CASCADE"),
 )
 
+# Every clinical event (the rule engine's input) as it came: a patient's safety answers and
+# crisis texts, expiries, enrollments, resolutions. `assessments` and `checkins` hold the
+# same facts in the shape screens use.
+clinical_events = Table(
+    "clinical_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("patient_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("occurrence_id", Text),
+    Column("value", Integer),  # self_harm_item_answered: item 9; difficulty_answered
+    Column("total", Integer),
+    Column("severity", Text),
+    Column("kind", Text),  # alert_resolved
+    Column("alert_id", Text),
+    Column("outcome", Text),
+    Column("actor", Text),
+    Index("ix_clinical_events_patient_at", "patient_id", "at"),
+)
+
 alerts = Table(
     "alerts",
     metadata,

@@ -179,6 +179,26 @@ def upgrade() -> None:
     )
 
     op.create_table(
+        "clinical_events",
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.Column("patient_id", sa.Text(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("at", sa.Text(), nullable=False),
+        sa.Column("occurrence_id", sa.Text(), nullable=True),
+        sa.Column("value", sa.Integer(), nullable=True),
+        sa.Column("total", sa.Integer(), nullable=True),
+        sa.Column("severity", sa.Text(), nullable=True),
+        sa.Column("kind", sa.Text(), nullable=True),
+        sa.Column("alert_id", sa.Text(), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("actor", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
+    op.create_index(
+        "ix_clinical_events_patient_at", "clinical_events", ["patient_id", "at"], unique=False
+    )
+
+    op.create_table(
         "assessment_items",
         sa.Column("event_id", sa.Text(), nullable=False),
         sa.Column("item", sa.Integer(), nullable=False),
@@ -190,6 +210,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("assessment_items")
+    op.drop_index("ix_clinical_events_patient_at", table_name="clinical_events")
+    op.drop_table("clinical_events")
     op.drop_index("ix_sms_messages_patient_at", table_name="sms_messages")
 
     op.drop_table("sms_messages")
