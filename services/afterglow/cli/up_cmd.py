@@ -296,7 +296,9 @@ def _print_table(settings: Settings, children: Sequence[Child]) -> None:
         pid = child.process.pid if child.process is not None else "-"
         typer.echo(f"  {child.name:<10} {child.spec.where}  (pid {pid}, log {child.log_path})")
     typer.echo(f"  data       {settings.data_dir}")
+    typer.echo(f"  dashboard  http://{_browser_host(settings.web_host)}:{settings.web_port}/")
     typer.echo("")
+    typer.echo("First dashboard account: afterglow users add EMAIL --role clinician --clinic ID")
     typer.echo("Ctrl-C stops everything started here.")
 
 
@@ -335,3 +337,8 @@ def _line(text: str) -> logging.LogRecord:
 def _stop_broker(broker: LocalBroker | None, *, timeout: float) -> None:
     if broker is not None:
         typer.echo(broker.stop(timeout=timeout).describe())
+
+
+def _browser_host(listen_host: str) -> str:
+    """Where a browser on this machine reaches a server listening on `listen_host`."""
+    return "127.0.0.1" if listen_host in ("0.0.0.0", "::") else listen_host
