@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import Engine
 
 from afterglow.accounts import schema
 from afterglow.accounts.roles import Membership, Role
@@ -71,23 +72,14 @@ PATIENTS_SEEN = [
 ]
 
 
-def _run(tmp_path: Path, scenario: Callable[[Client, RecordingPublisher], Awaitable[None]]) -> None:
+def _run(
+    tmp_path: Path, scenario: Callable[[Client, RecordingPublisher, Engine], Awaitable[None]]
+) -> None:
     engine = database.create_readmodel_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     database.upgrade(engine)
     schema.upgrade(engine)
-    upserts = [
-        *(
-            u
-            for n, p in enumerate(PATIENTS_SEEN)
-            for u in project(PATIENTS, p["patient_id"].encode(), p, Position(PATIENTS, 0, n))
-        ),
-        *(
-            u
-            for n, a in enumerate(ALERTS_SEEN)
-            for u in project(ALERTS, a["patient_id"].encode(), a, Position(ALERTS, 0, n))
-        ),
-    ]
-    database.write_batch(engine, upserts, {})
+    _project(engine, PATIENTS, PATIENTS_SEEN)
+    _project(engine, ALERTS, ALERTS_SEEN)
     store = AccountStore(engine)
     store.add_user(
         "lee@a.example", [Membership("clinic-a", Role.CLINICIAN)], NOW, password=PASSWORD
@@ -105,10 +97,20 @@ def _run(tmp_path: Path, scenario: Callable[[Client, RecordingPublisher], Awaita
             settings, publisher, accounts=store, clock=FixedClock(), alert_lookup=lookup
         )
         async with TestClient(TestServer(app)) as client:
-            await scenario(client, publisher)
+            await scenario(client, publisher, engine)
 
     asyncio.run(main())
     engine.dispose()
+
+
+def _project(engine: Engine, topic: str, records: list[dict[str, Any]], first: int = 0) -> None:
+    """Rows as the projector writes them from the topic's records."""
+    upserts = [
+        upsert
+        for n, record in enumerate(records, start=first)
+        for upsert in project(topic, record["patient_id"].encode(), record, Position(topic, 0, n))
+    ]
+    database.write_batch(engine, upserts, {})
 
 
 async def _log_in(client: Client, email: str) -> None:
@@ -139,7 +141,7 @@ def _csrf(html: str) -> str:
 def test_a_clinician_sees_their_clinics_open_alerts_p1_first_then_the_longest_waiting(
     tmp_path: Path,
 ) -> None:
-    async def scenario(client: Client, publisher: RecordingPublisher) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         await _log_in(client, "lee@a.example")
         html = await _inbox(client)
         assert _rows(html) == ["al-p1-old", "al-p1-new", "al-p2", "al-p3-old"]
@@ -152,7 +154,7 @@ def test_a_clinician_sees_their_clinics_open_alerts_p1_first_then_the_longest_wa
 
 
 def test_each_open_alert_shows_the_time_left_before_it_escalates(tmp_path: Path) -> None:
-    async def scenario(client: Client, publisher: RecordingPublisher) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         await _log_in(client, "lee@a.example")
         html = await _inbox(client)
         cells = {
@@ -169,7 +171,7 @@ def test_each_open_alert_shows_the_time_left_before_it_escalates(tmp_path: Path)
 
 
 def test_acknowledging_from_the_inbox_records_the_logged_in_user(tmp_path: Path) -> None:
-    async def scenario(client: Client, publisher: RecordingPublisher) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         await _log_in(client, "lee@a.example")
         token = _csrf(await _inbox(client))
         async with client.post(
@@ -188,7 +190,7 @@ def test_acknowledging_from_the_inbox_records_the_logged_in_user(tmp_path: Path)
 
 
 def test_resolving_needs_an_outcome(tmp_path: Path) -> None:
-    async def scenario(client: Client, publisher: RecordingPublisher) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         await _log_in(client, "lee@a.example")
         token = _csrf(await _inbox(client))
         async with client.post(
@@ -208,7 +210,7 @@ def test_resolving_needs_an_outcome(tmp_path: Path) -> None:
 
 
 def test_another_clinics_alert_is_not_found_and_nothing_is_published(tmp_path: Path) -> None:
-    async def scenario(client: Client, publisher: RecordingPublisher) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         await _log_in(client, "kim@b.example")
         html = await _inbox(client)
         assert _rows(html) == ["al-b"]
@@ -222,7 +224,7 @@ def test_another_clinics_alert_is_not_found_and_nothing_is_published(tmp_path: P
 
 
 def test_an_operator_sees_no_patient_in_the_inbox(tmp_path: Path) -> None:
-    async def scenario(client: Client, publisher: RecordingPublisher) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         await _log_in(client, "ops@a.example")
         html = await _inbox(client)
         assert _rows(html) == []
@@ -232,10 +234,35 @@ def test_an_operator_sees_no_patient_in_the_inbox(tmp_path: Path) -> None:
 
 
 def test_acting_without_the_csrf_token_is_refused(tmp_path: Path) -> None:
-    async def scenario(client: Client, publisher: RecordingPublisher) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         await _log_in(client, "lee@a.example")
         async with client.post("/inbox/alerts/al-p1-new/acknowledge", data={}) as response:
             assert response.status == 403
         assert publisher.calls == []
+
+    _run(tmp_path, scenario)
+
+
+def test_the_refresh_brings_a_new_p1_among_the_p1s_marked_new(tmp_path: Path) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        await _log_in(client, "lee@a.example")
+        page_html = await _inbox(client, "?status=open")
+        assert 'hx-get="/inbox/rows?status=open"' in page_html
+        assert 'hx-trigger="every 2s"' in page_html
+        _project(engine, ALERTS, [_alert("al-fresh", "pt-1", "P1", 0)], first=100)
+        async with client.get("/inbox/rows?status=open") as response:
+            fragment = await response.text()
+        assert fragment.startswith("<tbody")
+        assert _rows(fragment)[:3] == ["al-p1-old", "al-p1-new", "al-fresh"]  # among the P1s
+        assert 'data-alert-id="al-fresh" data-priority="P1" class="new"' in fragment
+        assert 'data-alert-id="al-p3-old" data-priority="P3">' in fragment  # not new
+
+    _run(tmp_path, scenario)
+
+
+def test_the_rows_need_a_login_like_the_page(tmp_path: Path) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        async with client.get("/inbox/rows", allow_redirects=False) as response:
+            assert response.status == 303
 
     _run(tmp_path, scenario)

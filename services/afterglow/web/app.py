@@ -13,6 +13,7 @@ from afterglow.accounts.store import AccountStore
 from afterglow.clock import Clock, SystemClock
 from afterglow.config import Settings
 from afterglow.registry.clinics import load_clinics
+from afterglow.resources import templates_dir
 from afterglow.security.operator_token import ensure_operator_token
 from afterglow.web.alert_actions import AlertActions
 from afterglow.web.alert_lookup import AlertLookup, WorkerAlertLookup
@@ -72,6 +73,8 @@ def create_web_app(
         app.middlewares.append(login_middleware(accounts, clock))
         register_login_routes(app, settings, accounts, clock)
     app.router.add_get("/healthz", healthz)
+    # Vendored scripts and the stylesheet (templates/web/static/VENDORED.md); no CDN.
+    app.router.add_static("/static/", templates_dir() / "web" / "static", follow_symlinks=False)
     app.router.add_get("/metrics", metrics)
     spool = Spool(settings.data_dir / "spool") if publish is not None else None
     app.router.add_get("/readyz", readiness(reachable, spool))

@@ -8,6 +8,7 @@ import asyncio
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -23,6 +24,8 @@ from afterglow.web.auth import active_session
 from afterglow.web.pages import page
 
 _MAX_FILTER = 128
+# Rows raised this recently are marked new, so that one arriving by a refresh stands out.
+NEW_FOR = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class InboxRow:
     label: str
     waiting: str
     escalates: str  # "in 12 min", "overdue", or "" (acknowledged, or no step left)
+    is_new: bool
 
 
 def escalation_due(alert: InboxAlert, clinics: ClinicDirectory) -> datetime | None:
@@ -55,7 +59,8 @@ def duration(span: timedelta) -> str:
 def _row(alert: InboxAlert, clinics: ClinicDirectory, now: datetime) -> InboxRow:
     due = escalation_due(alert, clinics)
     escalates = "" if due is None else ("overdue" if due <= now else f"in {duration(due - now)}")
-    return InboxRow(alert, _label(alert.kind), duration(now - alert.raised_at), escalates)
+    waiting = now - alert.raised_at
+    return InboxRow(alert, _label(alert.kind), duration(waiting), escalates, waiting < NEW_FOR)
 
 
 def _label(kind: str) -> str:
@@ -79,29 +84,45 @@ def register_inbox_routes(
 
         return InboxFilter(value("status"), value("kind"), value("clinic"))
 
-    async def show(request: web.Request) -> web.Response:
-        session = active_session(request)
+    async def rows_of(request: web.Request) -> tuple[InboxFilter, list[InboxRow]]:
         wanted = filters(dict(request.query))
-        visible = session.user.patient_clinics()
+        visible = active_session(request).user.patient_clinics()
 
         def load() -> list[InboxAlert]:
             with engine.connect() as db:
                 return inbox(db, visible, wanted)
 
         now = clock.now()
-        rows = [_row(alert, clinics, now) for alert in await asyncio.to_thread(load)]
+        return wanted, [_row(alert, clinics, now) for alert in await asyncio.to_thread(load)]
+
+    def context(request: web.Request, wanted: InboxFilter) -> dict[str, Any]:
+        session = active_session(request)
+        chosen = {"status": wanted.status, "kind": wanted.kind, "clinic": wanted.clinic_id}
+        query = urllib.parse.urlencode({k: v for k, v in chosen.items() if v})
+        return {
+            "user": session.user,
+            "csrf_token": session.csrf_token,
+            "wanted": wanted,
+            "query": f"?{query}" if query else "",
+            "outcomes": [o.value for o in Outcome],
+        }
+
+    async def show(request: web.Request) -> web.Response:
+        wanted, rows = await rows_of(request)
         return page(
             "inbox.html",
-            user=session.user,
-            csrf_token=session.csrf_token,
             rows=rows,
-            wanted=wanted,
-            clinics=sorted(visible),
+            clinics=sorted(active_session(request).user.patient_clinics()),
             kinds=[(k.value, kind_label(k.value)) for k in AlertKind],
-            outcomes=[o.value for o in Outcome],
             notice=request.query.get("done", "")[:_MAX_FILTER],
             problem=request.query.get("problem", "")[:300],
+            **context(request, wanted),
         )
+
+    async def rows(request: web.Request) -> web.Response:
+        """The table body alone, for the page's refresh every 2 s."""
+        wanted, found = await rows_of(request)
+        return page("_inbox_rows.html", rows=found, **context(request, wanted))
 
     async def act(request: web.Request) -> web.StreamResponse:
         session = active_session(request)
@@ -132,4 +153,5 @@ def register_inbox_routes(
         raise web.HTTPSeeOther(f"/inbox?{urllib.parse.urlencode(query)}")
 
     app.router.add_get("/inbox", show)
+    app.router.add_get("/inbox/rows", rows)
     app.router.add_post(r"/inbox/alerts/{alert_id}/{action:acknowledge|resolve}", act)
