@@ -10,7 +10,7 @@ from tests.support.worker import WorkerUnderTest
 
 # The real broker: `kafka_broker` (session) and `kafka_settings` (a topic prefix per test);
 # PostgreSQL: `postgres_server` (session) and `postgres_database` (an empty database each).
-pytest_plugins = ["tests.kafka_fixtures", "tests.postgres_fixtures"]
+pytest_plugins = ["tests.kafka_fixtures", "tests.postgres_fixtures", "tests.browser_fixtures"]
 
 
 @pytest.fixture

@@ -38,9 +38,14 @@ class FixedClock:
 
 
 def _alert(
-    alert_id: str, patient_id: str, priority: str, minutes_ago: int, **extra: Any
+    alert_id: str,
+    patient_id: str,
+    priority: str,
+    minutes_ago: int,
+    now: datetime = NOW,
+    **extra: Any,
 ) -> dict[str, Any]:
-    raised = (NOW - timedelta(minutes=minutes_ago)).isoformat()
+    raised = (now - timedelta(minutes=minutes_ago)).isoformat()
     return {
         "alert_id": alert_id,
         "patient_id": patient_id,
@@ -248,7 +253,7 @@ def test_the_refresh_brings_a_new_p1_among_the_p1s_marked_new(tmp_path: Path) ->
         await _log_in(client, "lee@a.example")
         page_html = await _inbox(client, "?status=open")
         assert 'hx-get="/inbox/rows?status=open"' in page_html
-        assert 'hx-trigger="every 2s"' in page_html
+        assert 'hx-trigger="every 1s"' in page_html
         _project(engine, ALERTS, [_alert("al-fresh", "pt-1", "P1", 0)], first=100)
         async with client.get("/inbox/rows?status=open") as response:
             fragment = await response.text()

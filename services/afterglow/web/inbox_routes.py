@@ -48,7 +48,8 @@ def escalation_due(alert: InboxAlert, clinics: ClinicDirectory) -> datetime | No
 
 
 def duration(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
+    # Never negative: an alert stamped by a clock slightly ahead of this one is just new.
+    minutes = max(0, int(span.total_seconds() // 60))
     if minutes < 60:
         return f"{minutes} min"
     if minutes < 48 * 60:
@@ -120,7 +121,7 @@ def register_inbox_routes(
         )
 
     async def rows(request: web.Request) -> web.Response:
-        """The table body alone, for the page's refresh every 2 s."""
+        """The table body alone, for the page's refresh every second."""
         wanted, found = await rows_of(request)
         return page("_inbox_rows.html", rows=found, **context(request, wanted))
 

@@ -39,6 +39,20 @@ def safe_next(target: str | None) -> str:
     return target if target.isprintable() and len(target) <= _MAX_FIELD else HOME
 
 
+def form_token(request: web.Request) -> str:
+    """The browser's form token if it has one, else a new one. Kept, not replaced, on every
+    page: a second tab, or the browser's own request for /favicon.ico that lands on the
+    login page, would otherwise invalidate the form already on screen."""
+    held = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if (
+        32 <= len(held) <= 64
+        and held.isascii()
+        and held.replace("-", "").replace("_", "").isalnum()
+    ):
+        return held
+    return secrets.token_urlsafe(32)
+
+
 def register_login_routes(
     app: web.Application, settings: Settings, store: AccountStore, clock: Clock
 ) -> None:
@@ -53,7 +67,7 @@ def register_login_routes(
     def login_page(
         request: web.Request, message: str = "", email: str = "", status: int = 200
     ) -> web.Response:
-        token = secrets.token_urlsafe(32)
+        token = form_token(request)
         response = page(
             "login.html",
             status=status,
@@ -107,16 +121,16 @@ def register_login_routes(
     def password_page(
         request: web.Request, token: str, message: str = "", status: int = 200
     ) -> web.Response:
-        form_token = secrets.token_urlsafe(32)
+        csrf = form_token(request)
         response = page(
             "set_password.html",
             status=status,
             user=None,
             message=message,
             token=token,
-            login_csrf=form_token,
+            login_csrf=csrf,
         )
-        response.set_cookie(LOGIN_CSRF_COOKIE, form_token, max_age=3600, **cookie_flags)
+        response.set_cookie(LOGIN_CSRF_COOKIE, csrf, max_age=3600, **cookie_flags)
         return response
 
     async def show_set_password(request: web.Request) -> web.StreamResponse:

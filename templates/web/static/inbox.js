@@ -1,4 +1,4 @@
-// The inbox refreshes its rows every 2 s (htmx, hx-trigger on the table body). A refresh
+// The inbox refreshes its rows every second (htmx, hx-trigger on the table body). A refresh
 // never replaces the rows while someone is choosing an outcome or pressing a button in
 // them: the swap waits for the next poll after the focus leaves.
 document.addEventListener("htmx:beforeSwap", function (event) {
