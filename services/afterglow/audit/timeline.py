@@ -445,6 +445,7 @@ def _audit_entry(record: SourceRecord, value: Mapping[str, Any]) -> TimelineEntr
         "ack_rejected": f"acknowledgment of {alert} rejected",
         "sms_opted_out": f"carrier reported an opt-out (code {_text(value.get('code'))})",
         "sms_bad_number": f"carrier reported a bad number (code {_text(value.get('code'))})",
+        "viewed": "viewed the patient's record",
     }[action]
     if value.get("via"):
         phrase += f" via {_text(value['via'])}"
@@ -467,6 +468,7 @@ _AUDIT_ACTIONS = frozenset(
         "ack_rejected",
         "sms_opted_out",
         "sms_bad_number",
+        "viewed",
     }
 )
 

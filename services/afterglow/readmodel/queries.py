@@ -4,13 +4,23 @@ them in SQL, never after."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, case, select
 
-from afterglow.readmodel.tables import alerts, patients
+from afterglow.readmodel.tables import (
+    alert_events,
+    alerts,
+    assessment_items,
+    assessments,
+    checkins,
+    infusions,
+    patients,
+    sms_messages,
+)
 
 OPEN_STATUSES = ("open", "acknowledged")
 INBOX_LIMIT = 500
@@ -82,3 +92,75 @@ def alert_clinic(db: Connection, alert_id: str) -> tuple[str, str] | None:
         select(alerts.c.clinic_id, alerts.c.patient_id).where(alerts.c.alert_id == alert_id)
     ).first()
     return None if row is None else (row.clinic_id, row.patient_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRecord:
+    """Everything the patient page shows, read in one transaction."""
+
+    patient: Mapping[str, Any]
+    assessments: list[Mapping[str, Any]]  # with `item9`, oldest first
+    infusions: list[Mapping[str, Any]]
+    checkins: list[Mapping[str, Any]]
+    alerts: list[Mapping[str, Any]]
+    alert_events: list[Mapping[str, Any]]
+    messages: list[Mapping[str, Any]]  # the most recent MAX_MESSAGES, oldest first
+
+
+MAX_MESSAGES = 200
+
+
+def patient_record(
+    db: Connection, patient_id: str, clinics: Collection[str]
+) -> PatientRecord | None:
+    """The patient's record if the patient belongs to one of `clinics`; None otherwise (a
+    patient of another clinic looks exactly like one that does not exist)."""
+    found = db.execute(select(patients).where(patients.c.patient_id == patient_id)).first()
+    if found is None or found.clinic_id not in clinics:
+        return None
+    item9 = (
+        select(assessment_items.c.answer)
+        .where(assessment_items.c.event_id == assessments.c.event_id, assessment_items.c.item == 9)
+        .scalar_subquery()
+    )
+    scores = db.execute(
+        select(assessments, item9.label("item9"))
+        .where(assessments.c.patient_id == patient_id)
+        .order_by(assessments.c.at, assessments.c.event_id)
+    )
+    recent = (
+        select(sms_messages)
+        .where(sms_messages.c.patient_id == patient_id)
+        .order_by(sms_messages.c.at.desc(), sms_messages.c.message_key.desc())
+        .limit(MAX_MESSAGES)
+    )
+    return PatientRecord(
+        patient=dict(found._mapping),
+        assessments=[dict(r._mapping) for r in scores],
+        infusions=_rows(
+            db,
+            select(infusions)
+            .where(infusions.c.patient_id == patient_id)
+            .order_by(infusions.c.completed_at),
+        ),
+        checkins=_rows(
+            db,
+            select(checkins)
+            .where(checkins.c.patient_id == patient_id)
+            .order_by(checkins.c.due_at, checkins.c.planned_at),
+        ),
+        alerts=_rows(
+            db, select(alerts).where(alerts.c.patient_id == patient_id).order_by(alerts.c.at.desc())
+        ),
+        alert_events=_rows(
+            db,
+            select(alert_events)
+            .where(alert_events.c.patient_id == patient_id)
+            .order_by(alert_events.c.at, alert_events.c.event_id),
+        ),
+        messages=list(reversed(_rows(db, recent))),
+    )
+
+
+def _rows(db: Connection, query: Any) -> list[Mapping[str, Any]]:
+    return [dict(row._mapping) for row in db.execute(query)]

@@ -21,6 +21,7 @@ from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.auth import login_middleware
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
+from afterglow.web.patient_routes import register_patient_routes
 from afterglow.web.simulator_routes import register_simulator_routes
 from afterglow.web.spool import Spool, SpoolDrainer
 from afterglow.web.twilio_webhooks import Publish, register_twilio_routes
@@ -93,6 +94,7 @@ def create_web_app(
                 AlertActions(publish, lookup, clock),
                 clock,
             )
+            register_patient_routes(app, accounts.engine, publish, clock)
     return app
 
 

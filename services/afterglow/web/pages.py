@@ -3,6 +3,7 @@ every dashboard page carries."""
 
 from __future__ import annotations
 
+import urllib.parse
 from functools import cache
 from typing import Any
 
@@ -25,13 +26,17 @@ SECURITY_HEADERS = {
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(templates_dir() / "web"),
         undefined=StrictUndefined,
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # An id as one path segment: ids may hold "/", spaces, any letter (Jinja's urlencode
+    # keeps "/").
+    env.filters["segment"] = lambda value: urllib.parse.quote(str(value), safe="")
+    return env
 
 
 def page(template: str, status: int = 200, **context: Any) -> web.Response:

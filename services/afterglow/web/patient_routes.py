@@ -1,0 +1,75 @@
+"""The patient page: scores, infusions, check-ins, alerts with who did what, and the text
+conversation, from the read model; every view is recorded on the audit trail
+(docs/operators.md, "Accounts")."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from afterglow.audit.records import audit_record
+from afterglow.clock import Clock
+from afterglow.readmodel.queries import PatientRecord, patient_record
+from afterglow.topics import AUDIT
+from afterglow.web.auth import active_session
+from afterglow.web.pages import page
+from afterglow.web.twilio_webhooks import Publish
+
+log = logging.getLogger(__name__)
+
+_MAX_ID = 128
+# Recording a view waits this long for Kafka; the page is shown either way.
+AUDIT_TIMEOUT_S = 3.0
+
+
+def register_patient_routes(
+    app: web.Application, engine: Engine, publish: Publish, clock: Clock
+) -> None:
+    async def show(request: web.Request) -> web.Response:
+        session = active_session(request)
+        patient_id = request.match_info["patient_id"]
+        if len(patient_id) > _MAX_ID:
+            raise web.HTTPNotFound(text="no such patient")
+        visible = session.user.patient_clinics()
+
+        def load() -> PatientRecord | None:
+            with engine.connect() as db:
+                return patient_record(db, patient_id, visible)
+
+        record = await asyncio.to_thread(load)
+        if record is None:
+            raise web.HTTPNotFound(text="no such patient")
+        viewed = audit_record(
+            event_id=f"view:{uuid.uuid4().hex}",
+            patient_id=patient_id,
+            action="viewed",
+            actor=session.user.email,
+            at=clock.now(),
+            clinic_id=str(record.patient["clinic_id"]),
+            via="dashboard",
+            detail="patient page",
+        )
+        try:
+            await asyncio.wait_for(publish(AUDIT, viewed), AUDIT_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - the clinician still sees the patient
+            # Seeing a patient in a crisis matters more than the record of having looked;
+            # the web log keeps it (no PHI: ids and the user's e-mail only).
+            log.warning(
+                "view of patient %r by %s not recorded on the audit trail: %s",
+                patient_id,
+                session.user.email,
+                type(exc).__name__,
+            )
+        return page(
+            "patient.html",
+            user=session.user,
+            csrf_token=session.csrf_token,
+            record=record,
+        )
+
+    # `.+`: a patient id may hold "/" (sent as %2F, decoded before routing).
+    app.router.add_get("/patients/{patient_id:.+}", show)
