@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 
 from afterglow.audit.timeline import TIMELINE_TOPICS, SourceRecord, decode_record
 from afterglow.config import Settings
+from afterglow.topic_reading import KafkaUnreachable, one_shot_consumer
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
@@ -55,21 +56,9 @@ def read_patient_records(
     """Every record keyed by ``patient_id`` in ``topics`` (contract names), as of now."""
     timeout_ms = int(connect_timeout_s * 1000)
     try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            client_id=f"{settings.app_id}-audit",
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            allow_auto_create_topics=False,
-            bootstrap_timeout_ms=timeout_ms,
-            request_timeout_ms=timeout_ms,
-        )
-    except KafkaError as exc:
-        raise AuditReadError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({type(exc).__name__}): "
-            "start the local one with `afterglow broker start` or set KAFKA_BOOTSTRAP_SERVERS"
-        ) from exc
+        consumer = one_shot_consumer(settings, "audit", timeout_ms)
+    except KafkaUnreachable as exc:
+        raise AuditReadError(str(exc)) from exc
     try:
         return _read(consumer, settings, patient_id, topics, timeout_ms, read_timeout_s)
     except KafkaError as exc:

@@ -12,10 +12,11 @@ import json
 import time
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from afterglow.config import Settings
+from afterglow.topic_reading import KafkaUnreachable, one_shot_consumer
 from afterglow.topics import OPERATOR_WARNINGS
 
 CONNECT_TIMEOUT_S = 10.0
@@ -36,21 +37,9 @@ def read_warnings(
     """The current warnings, sorted by clinic, kind and subject; None: no such topic."""
     timeout_ms = int(connect_timeout_s * 1000)
     try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            client_id=f"{settings.app_id}-warnings",
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            allow_auto_create_topics=False,
-            bootstrap_timeout_ms=timeout_ms,
-            request_timeout_ms=timeout_ms,
-        )
-    except KafkaError as exc:
-        raise WarningsReadError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({type(exc).__name__}): "
-            "start the local one with `afterglow broker start` or set KAFKA_BOOTSTRAP_SERVERS"
-        ) from exc
+        consumer = one_shot_consumer(settings, "warnings", timeout_ms)
+    except KafkaUnreachable as exc:
+        raise WarningsReadError(str(exc)) from exc
     try:
         latest = _read(consumer, settings.topic(OPERATOR_WARNINGS), timeout_ms, read_timeout_s)
     except KafkaError as exc:
