@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
-from kafka import KafkaConsumer
+import time
+from collections.abc import Iterator
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
 from afterglow.config import Settings
@@ -30,3 +34,36 @@ def one_shot_consumer(settings: Settings, purpose: str, timeout_ms: int) -> Kafk
             f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({type(exc).__name__}): "
             "start the local one with `afterglow broker start` or set KAFKA_BOOTSTRAP_SERVERS"
         ) from exc
+
+
+class ReadTimeout(RuntimeError):
+    """Some partitions were not read to their end in time; the message names them."""
+
+
+def read_to_end(
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    timeout_ms: int,
+    read_timeout_s: float,
+    poll_ms: int = 500,
+) -> Iterator[ConsumerRecord]:
+    """Every record of `partitions`, from the beginning to their end offsets as of now,
+    in offset order per partition."""
+    consumer.assign(partitions)
+    end = consumer.end_offsets(partitions, timeout_ms=timeout_ms)
+    consumer.seek_to_beginning(*partitions)
+    pending = set(partitions)
+    deadline = time.monotonic() + read_timeout_s
+    while True:
+        for tp in list(pending):
+            position = consumer.position(tp, timeout_ms=timeout_ms)
+            if position is not None and position >= end[tp]:
+                pending.discard(tp)
+                consumer.pause(tp)
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            unread = ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in pending))
+            raise ReadTimeout(f"could not read {unread} to its end in {read_timeout_s:.0f} s")
+        for tp, batch in consumer.poll(timeout_ms=poll_ms).items():
+            yield from (record for record in batch if record.offset < end[tp])

@@ -13,7 +13,6 @@ client's default, ``toPositive(murmur2(key)) % partitions``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +23,10 @@ from kafka.partitioner.default import murmur2
 
 from afterglow.audit.timeline import TIMELINE_TOPICS, SourceRecord, decode_record
 from afterglow.config import Settings
-from afterglow.topic_reading import KafkaUnreachable, one_shot_consumer
+from afterglow.topic_reading import KafkaUnreachable, ReadTimeout, one_shot_consumer, read_to_end
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
-_POLL_MS = 500
 
 
 class AuditReadError(RuntimeError):
@@ -93,30 +91,17 @@ def _read(
     if not names:
         return result
     assigned = list(names)
-    consumer.assign(assigned)
-    end = consumer.end_offsets(assigned, timeout_ms=timeout_ms)
-    consumer.seek_to_beginning(*assigned)
     collected: dict[TopicPartition, list[SourceRecord]] = {tp: [] for tp in assigned}
-    pending = set(assigned)
-    deadline = time.monotonic() + read_timeout_s
-    while True:
-        for tp in list(pending):
-            position = consumer.position(tp, timeout_ms=timeout_ms)
-            if position is not None and position >= end[tp]:
-                pending.discard(tp)
-                consumer.pause(tp)
-        if not pending:
-            break
-        if time.monotonic() > deadline:
-            unread = ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in pending))
-            raise AuditReadError(f"could not read {unread} to its end in {read_timeout_s:.0f} s")
-        for tp, batch in consumer.poll(timeout_ms=_POLL_MS).items():
-            for record in batch:
-                if record.offset >= end[tp] or record.key != key:
-                    continue
-                decoded = decode_record(names[tp], record.value, record.timestamp)
-                if _belongs_to(decoded, patient_id):
-                    collected[tp].append(decoded)
+    try:
+        for record in read_to_end(consumer, assigned, timeout_ms, read_timeout_s):
+            if record.key != key:
+                continue
+            tp = TopicPartition(record.topic, record.partition)
+            decoded = decode_record(names[tp], record.value, record.timestamp)
+            if _belongs_to(decoded, patient_id):
+                collected[tp].append(decoded)
+    except ReadTimeout as exc:
+        raise AuditReadError(str(exc)) from exc
     for tp in assigned:
         result.records.extend(collected[tp])
     return result

@@ -9,19 +9,17 @@ record of a key is the warning; a tombstone (or nothing) means none.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from kafka import KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from afterglow.config import Settings
-from afterglow.topic_reading import KafkaUnreachable, one_shot_consumer
+from afterglow.topic_reading import KafkaUnreachable, ReadTimeout, one_shot_consumer, read_to_end
 from afterglow.topics import OPERATOR_WARNINGS
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
-_POLL_MS = 500
 
 
 class WarningsReadError(RuntimeError):
@@ -78,27 +76,14 @@ def _read(
     if topic not in consumer.topics():
         return None
     assigned = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-    consumer.assign(assigned)
-    end = consumer.end_offsets(assigned, timeout_ms=timeout_ms)
-    consumer.seek_to_beginning(*assigned)
     latest: dict[bytes, dict[str, Any] | None] = {}
-    pending = set(assigned)
-    deadline = time.monotonic() + read_timeout_s
-    while True:
-        for tp in list(pending):
-            position = consumer.position(tp, timeout_ms=timeout_ms)
-            if position is not None and position >= end[tp]:
-                pending.discard(tp)
-                consumer.pause(tp)
-        if not pending:
-            return latest
-        if time.monotonic() > deadline:
-            unread = ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in pending))
-            raise WarningsReadError(f"could not read {unread} to its end in {read_timeout_s:.0f} s")
-        for tp, batch in consumer.poll(timeout_ms=_POLL_MS).items():
-            for record in batch:
-                if record.offset < end[tp] and record.key is not None:
-                    latest[record.key] = _decoded(record.value)
+    try:
+        for record in read_to_end(consumer, assigned, timeout_ms, read_timeout_s):
+            if record.key is not None:
+                latest[record.key] = _decoded(record.value)
+    except ReadTimeout as exc:
+        raise WarningsReadError(str(exc)) from exc
+    return latest
 
 
 def _decoded(value: bytes | None) -> dict[str, Any] | None:
