@@ -283,3 +283,20 @@ def test_a_new_user_sets_a_password_through_the_link_once(tmp_path: Path) -> Non
     asyncio.run(main())
     assert store.log_in("kim@clinic-a.example", PASSWORD, T0).outcome.value == "ok"
     engine.dispose()
+
+
+def test_a_page_refreshing_itself_does_not_keep_the_session_alive(tmp_path: Path) -> None:
+    htmx = {"HX-Request": "true", "HX-Current-URL": "http://127.0.0.1/inbox?status=open"}
+
+    async def scenario(client: Client, clock: SteppedClock) -> None:
+        (await _log_in(client)).close()
+        for minutes in (10, 20, 29):  # the inbox polling on its own
+            clock.at = T0 + timedelta(minutes=minutes)
+            async with client.get("/inbox", headers=htmx, allow_redirects=False) as response:
+                assert response.status == 200
+        clock.at = T0 + timedelta(minutes=31)  # 31 min since the user last did anything
+        async with client.get("/inbox", headers=htmx, allow_redirects=False) as response:
+            assert response.status == 401
+            assert response.headers["HX-Redirect"] == "/login?next=%2Finbox%3Fstatus%3Dopen"
+
+    _run(tmp_path, scenario)

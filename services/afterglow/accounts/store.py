@@ -241,9 +241,12 @@ class AccountStore:
             )
             return Login(LoginOutcome.OK, session, self._principal(db, user.user_id, address))
 
-    def session(self, token: str | None, now: datetime) -> ActiveSession | None:
-        """The user behind a session cookie, if the session is still active; the request
-        counts as activity (the idle timeout starts again)."""
+    def session(
+        self, token: str | None, now: datetime, *, activity: bool = True
+    ) -> ActiveSession | None:
+        """The user behind a session cookie, if the session is still active. With
+        `activity` the request restarts the idle timeout; a page's own background refresh
+        passes False, or an inbox left open would keep its session alive for ever."""
         if token is None or not well_formed(token):
             return None
         with self.engine.begin() as db:
@@ -263,6 +266,8 @@ class AccountStore:
             )
             if state is not SessionState.ACTIVE:
                 return None
+            if not activity:
+                return ActiveSession(self._principal(db, row.user_id, row.email), row.csrf_token)
             db.execute(
                 update(sessions)
                 .where(sessions.c.token_hash == row.token_hash)

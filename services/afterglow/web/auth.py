@@ -11,6 +11,7 @@ A logged-in request that changes state must carry the session's CSRF token (form
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -55,6 +56,16 @@ def active_session(request: web.Request) -> ActiveSession:
     return session
 
 
+def login_url(request: web.Request) -> str:
+    """The login page, then back to the page (for htmx, the page that made the request)."""
+    back = request.path_qs
+    current = request.headers.get("HX-Current-URL")
+    if current:
+        parsed = urllib.parse.urlsplit(current)
+        back = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+    return f"/login?next={urllib.parse.quote(back, safe='')}"
+
+
 def login_middleware(
     store: AccountStore, clock: Clock
 ) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -63,17 +74,29 @@ def login_middleware(
         if is_public(request.path):
             return await handler(request)
         token = request.cookies.get(SESSION_COOKIE)
+        # htmx marks its requests; its GETs are a page refreshing itself, not the user.
+        background = request.headers.get("HX-Request") == "true" and request.method == "GET"
         try:
-            session = await asyncio.to_thread(store.session, token, clock.now()) if token else None
+            session = (
+                await asyncio.to_thread(
+                    functools.partial(store.session, activity=not background), token, clock.now()
+                )
+                if token
+                else None
+            )
         except SQLAlchemyError as exc:
             log.error("dashboard database error: %s", type(exc).__name__)
             raise web.HTTPServiceUnavailable(
                 text="the dashboard's database is unavailable"
             ) from None
         if session is None:
+            if background:
+                # htmx would put the login page inside the table: have it load the page.
+                raise web.HTTPUnauthorized(
+                    text="log in first", headers={"HX-Redirect": login_url(request)}
+                )
             if request.method in SAFE_METHODS:
-                target = urllib.parse.quote(request.path_qs, safe="")
-                raise web.HTTPSeeOther(f"/login?next={target}")
+                raise web.HTTPSeeOther(login_url(request))
             raise web.HTTPUnauthorized(text="log in first")
         if request.method not in SAFE_METHODS:
             given = request.headers.get(CSRF_HEADER)
