@@ -15,7 +15,9 @@ from sqlalchemy import Engine
 
 from afterglow.clock import Clock
 from afterglow.core.alerting.actions import Outcome
+from afterglow.core.alerting.escalation import next_step_at
 from afterglow.core.alerting.messages import kind_label
+from afterglow.core.alerting.record import AlertStatus
 from afterglow.core.rules.kinds import AlertKind
 from afterglow.readmodel.queries import InboxAlert, InboxFilter, alert_clinic, inbox
 from afterglow.registry.clinics import ClinicDirectory
@@ -39,12 +41,10 @@ class InboxRow:
 
 def escalation_due(alert: InboxAlert, clinics: ClinicDirectory) -> datetime | None:
     """When the alert pages its next role, if it is open and a step is left."""
-    if alert.status != "open":
+    if alert.status != AlertStatus.OPEN:
         return None
-    steps = clinics.get(alert.clinic_id).escalation.steps_for(alert.priority)
-    if alert.escalations >= len(steps):
-        return None
-    return alert.raised_at + steps[alert.escalations].after
+    policy = clinics.get(alert.clinic_id).escalation
+    return next_step_at(alert.priority, alert.raised_at, alert.escalations, policy)
 
 
 def duration(span: timedelta) -> str:

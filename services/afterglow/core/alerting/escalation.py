@@ -86,11 +86,18 @@ def next_escalation_at(record: AlertRecord, policy: EscalationPolicy) -> datetim
     """When the next step fires: None once acknowledged or resolved, or when none remain."""
     if record.status != AlertStatus.OPEN:
         return None
-    steps = policy.steps_for(record.priority)
-    sent = max(record.escalations_sent, 0)
+    return next_step_at(record.priority, record.raised_at, record.escalations_sent, policy)
+
+
+def next_step_at(
+    priority: str, raised_at: datetime, sent: int, policy: EscalationPolicy
+) -> datetime | None:
+    """When the step after the `sent` ones fires for an open alert; None when none remain."""
+    steps = policy.steps_for(priority)
+    sent = max(sent, 0)
     if sent >= len(steps):
         return None
-    return record.raised_at + steps[sent].after
+    return raised_at + steps[sent].after
 
 
 def _overdue(
