@@ -266,13 +266,12 @@ class AccountStore:
             )
             if state is not SessionState.ACTIVE:
                 return None
-            if not activity:
-                return ActiveSession(self._principal(db, row.user_id, row.email), row.csrf_token)
-            db.execute(
-                update(sessions)
-                .where(sessions.c.token_hash == row.token_hash)
-                .values(last_seen_at=_iso(now))
-            )
+            if activity:
+                db.execute(
+                    update(sessions)
+                    .where(sessions.c.token_hash == row.token_hash)
+                    .values(last_seen_at=_iso(now))
+                )
             return ActiveSession(self._principal(db, row.user_id, row.email), row.csrf_token)
 
     def log_out(self, token: str | None, now: datetime) -> None:

@@ -64,21 +64,20 @@ def register_login_routes(
         "path": "/",
     }
 
+    def form_page(request: web.Request, template: str, status: int, **context: Any) -> web.Response:
+        """A page with a logged-out form: its token in a field and in the cookie."""
+        token = form_token(request)
+        response = page(template, status=status, user=None, login_csrf=token, **context)
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **cookie_flags)
+        return response
+
     def login_page(
         request: web.Request, message: str = "", email: str = "", status: int = 200
     ) -> web.Response:
-        token = form_token(request)
-        response = page(
-            "login.html",
-            status=status,
-            user=None,
-            message=message,
-            email=email,
-            login_csrf=token,
-            next_path=safe_next(request.query.get("next") or request.get(NEXT_PATH)),
+        next_path = safe_next(request.query.get("next") or request.get(NEXT_PATH))
+        return form_page(
+            request, "login.html", status, message=message, email=email, next_path=next_path
         )
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **cookie_flags)
-        return response
 
     async def show(request: web.Request) -> web.StreamResponse:
         return login_page(request)
@@ -121,17 +120,7 @@ def register_login_routes(
     def password_page(
         request: web.Request, token: str, message: str = "", status: int = 200
     ) -> web.Response:
-        csrf = form_token(request)
-        response = page(
-            "set_password.html",
-            status=status,
-            user=None,
-            message=message,
-            token=token,
-            login_csrf=csrf,
-        )
-        response.set_cookie(LOGIN_CSRF_COOKIE, csrf, max_age=3600, **cookie_flags)
-        return response
+        return form_page(request, "set_password.html", status, message=message, token=token)
 
     async def show_set_password(request: web.Request) -> web.StreamResponse:
         return password_page(request, request.query.get("token", "")[:_MAX_FIELD])
