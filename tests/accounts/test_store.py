@@ -3,12 +3,14 @@ expire or are revoked, set-password links."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, event, inspect, select
 
 from afterglow.accounts import schema
 from afterglow.accounts.passwords import WeakPassword
@@ -166,3 +168,43 @@ def test_a_read_model_rebuild_leaves_the_accounts_alone(
     store.add_user("lee@a.example", CLINICIAN_A, T0, password=PASSWORD)
     readmodel.reset(engine)
     assert store.log_in("lee@a.example", PASSWORD, T0).outcome is LoginOutcome.OK
+
+
+def test_a_session_check_waits_for_a_projector_batch_instead_of_failing(tmp_path: Path) -> None:
+    """The web process checks (and extends) a session while the projector writes to the same
+    SQLite file. A projector batch committed between the session's read and its update used
+    to fail the request (503) with SQLITE_BUSY_SNAPSHOT; now the check waits its turn."""
+    engine = create_readmodel_engine(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    readmodel.upgrade(engine)
+    schema.upgrade(engine)
+    store = AccountStore(engine)
+    store.add_user("lee@clinic-a.example", CLINICIAN_A, T0, password=PASSWORD)
+    login = store.log_in("lee@clinic-a.example", PASSWORD, T0)
+    assert login.session is not None
+    projector = create_readmodel_engine(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    batches: list[threading.Thread] = []
+
+    def projector_batch_after_the_session_read(
+        conn: Any, cursor: Any, statement: str, *_: Any
+    ) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "accounts_sessions" in statement:
+            if batches:
+                return
+            offsets = {("t", 0): 1}
+            batch = threading.Thread(target=readmodel.write_batch, args=(projector, [], offsets))
+            batches.append(batch)
+            batch.start()
+            batch.join(timeout=0.5)  # done at once unless the session holds the write lock
+
+    event.listen(engine, "after_cursor_execute", projector_batch_after_the_session_read)
+    try:
+        active = store.session(login.session.token, T0 + MIN)
+    finally:
+        event.remove(engine, "after_cursor_execute", projector_batch_after_the_session_read)
+    batches[0].join(timeout=10)
+    assert active is not None
+    assert active.user.email == "lee@clinic-a.example"
+    with projector.connect() as db:
+        assert readmodel.stored_offsets(db, ["t"]) == {("t", 0): 1}
+    projector.dispose()
+    engine.dispose()

@@ -37,6 +37,7 @@ from afterglow.accounts.tables import (
     users,
 )
 from afterglow.accounts.tokens import NewSession, new_session, token_hash, well_formed
+from afterglow.readmodel.database import writing
 
 MAX_EMAIL_CHARS = 254  # RFC 5321's limit on a forward path
 PASSWORD_LINK_LIFETIME = timedelta(hours=24)
@@ -94,6 +95,9 @@ def normalized_email(email: str) -> str:
 class AccountStore:
     def __init__(self, engine: Engine, policy: SessionPolicy = DEFAULT_POLICY) -> None:
         self.engine = engine
+        # Every transaction here writes (or may): it takes SQLite's write lock at its start
+        # (docs/developers.md, "Read model").
+        self._writes = writing(engine)
         self.policy = policy
 
     # -- administration ----------------------------------------------------------------
@@ -111,7 +115,7 @@ class AccountStore:
             raise AccountError("an account needs at least one role in one clinic")
         if password is not None:
             check_new_password(password, email=address)
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             try:
                 created = db.execute(
                     insert(users).values(
@@ -142,7 +146,7 @@ class AccountStore:
     def password_link(self, user_id: int, now: datetime) -> str:
         """A one-time token to set the password with, valid for a day; only its hash is kept."""
         token = secrets.token_urlsafe(32)
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             db.execute(
                 insert(password_links).values(
                     token_hash=token_hash(token),
@@ -155,7 +159,7 @@ class AccountStore:
     def set_password_with_link(self, token: str, password: str, now: datetime) -> int:
         if not well_formed(token):
             raise AccountError("this link is not valid")
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             link = db.execute(
                 select(password_links).where(password_links.c.token_hash == token_hash(token))
             ).first()
@@ -176,7 +180,7 @@ class AccountStore:
         return int(link.user_id)
 
     def change_password(self, user_id: int, password: str, now: datetime) -> None:
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             email = db.execute(select(users.c.email).where(users.c.user_id == user_id))
             check_new_password(password, email=email.scalar_one())
             self._store_password(db, user_id, password, now)
@@ -199,7 +203,7 @@ class AccountStore:
         except AccountError:
             verify_password(_dummy_hash(), password)
             return Login(LoginOutcome.REFUSED)
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             user = db.execute(select(users).where(users.c.email == address)).first()
             if user is None or user.password_hash is None or user.disabled_at is not None:
                 verify_password(_dummy_hash(), password)
@@ -249,7 +253,7 @@ class AccountStore:
         passes False, or an inbox left open would keep its session alive for ever."""
         if token is None or not well_formed(token):
             return None
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             row = db.execute(
                 select(sessions, users.c.email, users.c.disabled_at)
                 .join(users, users.c.user_id == sessions.c.user_id)
@@ -277,7 +281,7 @@ class AccountStore:
     def log_out(self, token: str | None, now: datetime) -> None:
         if token is None or not well_formed(token):
             return
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             db.execute(
                 update(sessions)
                 .where(sessions.c.token_hash == token_hash(token), sessions.c.revoked_at.is_(None))
@@ -285,11 +289,11 @@ class AccountStore:
             )
 
     def revoke_all(self, user_id: int, now: datetime) -> int:
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             return self._revoke_all(db, user_id, now)
 
     def disable(self, user_id: int, now: datetime) -> None:
-        with self.engine.begin() as db:
+        with self._writes.begin() as db:
             db.execute(
                 update(users).where(users.c.user_id == user_id).values(disabled_at=_iso(now))
             )

@@ -24,6 +24,7 @@ from afterglow.readmodel.upserts import Merge, Upsert, apply
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # A writer holds SQLite's lock for one batch (milliseconds); readers never block in WAL.
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITES = "afterglow_writes"
 
 
 def create_readmodel_engine(url: str) -> Engine:
@@ -49,9 +50,19 @@ def create_readmodel_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(_WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def writing(engine: Engine) -> Engine:
+    """The engine for transactions that read, then write. On SQLite such a transaction
+    takes the write lock when it begins, and so waits its turn (the busy timeout) behind the
+    projector's batch; begun as a reader, its first write would fail at once whenever the
+    projector had committed since its first read (SQLITE_BUSY_SNAPSHOT in WAL mode).
+    Elsewhere the option means nothing."""
+    return engine.execution_options(**{_WRITES: True})
 
 
 def alembic_config(connection: Connection) -> Config:
