@@ -35,7 +35,7 @@ class CurveChart:
 
 def curve_chart(estimate: SurvivalEstimate) -> CurveChart | None:
     """None when nobody responded: there is no curve to draw."""
-    if not estimate.points:
+    if estimate.subjects == 0:
         return None
     last = max(estimate.points[-1].time, 1.0)
 
