@@ -10,6 +10,7 @@ from afterglow.cli import (
     broker_cmd,
     phone_cmd,
     projector_cmd,
+    report_cmd,
     schedule_cmd,
     serve_cmd,
     up_cmd,
@@ -27,6 +28,7 @@ app.add_typer(broker_cmd.app, name="broker")
 app.add_typer(phone_cmd.app, name="phone")
 app.add_typer(projector_cmd.projections_app, name="projections")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(report_cmd.app, name="report")
 app.command("topics")(broker_cmd.topics)
 app.command("backtest")(backtest_cmd.backtest)
 app.command("worker")(serve_cmd.worker)

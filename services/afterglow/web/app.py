@@ -21,6 +21,7 @@ from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.auth import login_middleware
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
+from afterglow.web.outcomes_routes import register_outcomes_routes
 from afterglow.web.patient_routes import register_patient_routes
 from afterglow.web.simulator_routes import register_simulator_routes
 from afterglow.web.spool import Spool, SpoolDrainer
@@ -95,6 +96,9 @@ def create_web_app(
                 clock,
             )
             register_patient_routes(app, accounts.engine, publish, clock)
+            register_outcomes_routes(
+                app, accounts.engine, load_clinics(settings.clinics_file), clock
+            )
     return app
 
 
