@@ -170,15 +170,21 @@ async def _pages(
         await _wait_serving(client)
         await _log_in(client)
         rng = random.Random(11)
+        few = max(1, args.requests // 40)
         pages = {
-            "inbox": lambda: "/inbox",
-            "inbox rows": lambda: "/inbox/rows",
-            "patient page": lambda: f"/patients/pt-{rng.randrange(args.patients)}",
-            "patient list": lambda: "/patients",
-            "patient search": lambda: f"/patients?q=Patient+{rng.randrange(args.patients)}",
+            "inbox": (lambda: "/inbox", args.requests),
+            "inbox rows": (lambda: "/inbox/rows", args.requests),
+            "patient page": (lambda: f"/patients/pt-{rng.randrange(args.patients)}", args.requests),
+            "patient list": (lambda: "/patients", args.requests),
+            "patient search": (
+                lambda: f"/patients?q=Patient+{rng.randrange(args.patients)}",
+                args.requests,
+            ),
+            # A report over the whole clinic, asked now and then: fewer requests.
+            "clinic outcomes": (lambda: f"/clinics/{CLINIC}/outcomes", few),
         }
-        for name, path in pages.items():
-            await _time_page(client, name, path, args.requests)
+        for name, (path, count) in pages.items():
+            await _time_page(client, name, path, count)
         await _kafka_to_inbox(client, args, producer, settings)
 
 
