@@ -17,7 +17,6 @@ from afterglow.resources import templates_dir
 from afterglow.security.operator_token import ensure_operator_token
 from afterglow.web.alert_actions import AlertActions
 from afterglow.web.alert_lookup import AlertLookup, WorkerAlertLookup
-from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.auth import login_middleware
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
@@ -45,8 +44,9 @@ def create_web_app(
     alert_lookup: AlertLookup | None = None,
 ) -> web.Application:
     """The web process. With `accounts`, the dashboard (logins, inbox) on the accounts'
-    database, which also holds the read model; with `publish`, the Twilio webhooks, the
-    simulator and the alert actions."""
+    database, which also holds the read model; with `publish`, the Twilio webhooks and the
+    simulator, and with both, the inbox's alert actions (as the logged-in user only: no
+    route takes an actor from the caller, docs/operators.md, "Alerts")."""
     app = web.Application()
     clock = clock or SystemClock()
     registry = CollectorRegistry()
@@ -84,9 +84,8 @@ def create_web_app(
         drain_spool_in_background(app, SpoolDrainer(spool, publish))
         register_twilio_routes(app, settings, publish, spool=spool)
         register_simulator_routes(app, settings, publish)
-        lookup = alert_lookup or worker_alert_lookup(app, settings)
-        register_alert_routes(app, settings, publish, lookup)
         if accounts is not None:
+            lookup = alert_lookup or worker_alert_lookup(app, settings)
             register_inbox_routes(
                 app,
                 accounts.engine,
