@@ -95,7 +95,14 @@ def _run(
     _project(engine, ALERTS, ALERTS_SEEN)
     store = AccountStore(engine)
     store.add_user(
-        "lee@a.example", [Membership("clinic-a", Role.CLINICIAN)], NOW, password=PASSWORD
+        "lee@a.example",
+        [Membership("clinic-a", Role.CLINICIAN)],
+        NOW,
+        password=PASSWORD,
+        clinician_id="clin-1",
+    )
+    store.add_user(
+        "max@a.example", [Membership("clinic-a", Role.CLINICIAN)], NOW, password=PASSWORD
     )
     store.add_user(
         "kim@b.example", [Membership("clinic-b", Role.CLINICIAN)], NOW, password=PASSWORD
@@ -362,5 +369,78 @@ def test_the_operator_token_cannot_act_on_an_alert_in_anyones_name(tmp_path: Pat
             ) as response:
                 assert response.status == 401  # no such public route: a login is needed
         assert publisher.calls == []
+
+    _run(tmp_path, scenario)
+
+
+MINE_SEEN = [
+    _alert("al-clin1", "pt-1", "P2", 20, clinician_id="clin-1"),
+    _alert("al-clin2", "pt-2", "P2", 21, clinician_id="clin-2"),
+    _alert(
+        "al-clin2-acked-by-lee",
+        "pt-2",
+        "P2",
+        22,
+        clinician_id="clin-2",
+        status="acknowledged",
+        acknowledged_by="lee@a.example",
+    ),
+    _alert(
+        "al-clin2-acked-by-sms",
+        "pt-2",
+        "P3",
+        23,
+        clinician_id="clin-2",
+        status="acknowledged",
+        acknowledged_by="clinician:clin-1",
+    ),
+    _alert(
+        "al-clin2-acked-by-max",
+        "pt-2",
+        "P3",
+        24,
+        clinician_id="clin-2",
+        status="acknowledged",
+        acknowledged_by="max@a.example",
+    ),
+    _alert("al-clin1-done", "pt-1", "P1", 25, clinician_id="clin-1", status="resolved"),
+    _alert("al-clin1-b", "pt-b", "P1", 26, clinician_id="clin-1", clinic_id="clinic-b"),
+]
+
+
+def test_mine_is_my_clinicians_alerts_and_those_i_acknowledged(tmp_path: Path) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        _project(engine, ALERTS, MINE_SEEN, first=100)
+        await _log_in(client, "lee@a.example")
+        mine = await _inbox(client, "?show=mine")
+        assert _rows(mine) == [
+            "al-clin1",
+            "al-clin2-acked-by-lee",
+            "al-clin2-acked-by-sms",  # an ACK by text from lee's clinician phone
+        ]
+        assert 'hx-get="/inbox/rows?show=mine"' in mine  # the refresh keeps the filter
+        assert '<option value="mine" selected>' in mine
+        async with client.get("/inbox/rows?show=mine&status=acknowledged") as response:
+            assert _rows(await response.text()) == [
+                "al-clin2-acked-by-lee",
+                "al-clin2-acked-by-sms",
+            ]
+        everything = _rows(await _inbox(client))  # the default: all of my clinics
+        assert {"al-clin2", "al-clin2-acked-by-max", "al-p2"} <= set(everything)
+        assert "al-clin1-b" not in everything
+
+    _run(tmp_path, scenario)
+
+
+def test_mine_without_a_linked_clinician_is_what_i_acknowledged_and_says_why(
+    tmp_path: Path,
+) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        _project(engine, ALERTS, MINE_SEEN, first=100)
+        await _log_in(client, "max@a.example")
+        mine = await _inbox(client, "?show=mine")
+        assert _rows(mine) == ["al-clin2-acked-by-max"]
+        assert "not linked to a clinician" in mine
+        assert "not linked to a clinician" not in await _inbox(client)
 
     _run(tmp_path, scenario)

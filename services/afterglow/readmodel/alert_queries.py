@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, inspect, select
 
+from afterglow.readmodel.queries import InboxAlert
 from afterglow.readmodel.tables import alert_events, alerts, clinicians, patients, removed
 
 
 @dataclass(frozen=True, slots=True)
 class AlertDetail:
-    alert: Mapping[str, Any]  # the `alerts` row, with the patient's `display_name`
+    alert: InboxAlert  # as the inbox lists it
+    record: Mapping[str, Any]  # the whole `alerts` row (who resolved it, the outcome...)
     events: list[Mapping[str, Any]]  # its `alert_events` rows, oldest first
 
 
@@ -36,7 +39,20 @@ def alert_detail(db: Connection, alert_id: str, clinics: Collection[str]) -> Ale
         .where(alert_events.c.alert_id == alert_id)
         .order_by(alert_events.c.at, alert_events.c.event_id)
     )
-    return AlertDetail(dict(found._mapping), [dict(row._mapping) for row in history])
+    alert = InboxAlert(
+        alert_id=found.alert_id,
+        patient_id=found.patient_id,
+        patient_name=found.display_name,
+        clinic_id=found.clinic_id,
+        kind=found.kind,
+        priority=found.priority,
+        status=found.status,
+        reason=found.reason,
+        raised_at=datetime.fromisoformat(found.raised_at or found.at),
+        escalations=found.escalations or 0,
+        acknowledged_by=found.acknowledged_by,
+    )
+    return AlertDetail(alert, dict(found._mapping), [dict(row._mapping) for row in history])
 
 
 def clinician_clinic(db: Connection, clinician_id: str) -> str | None:

@@ -17,6 +17,7 @@ from afterglow.resources import templates_dir
 from afterglow.security.operator_token import ensure_operator_token
 from afterglow.web.alert_actions import AlertActions
 from afterglow.web.alert_lookup import AlertLookup, WorkerAlertLookup
+from afterglow.web.alert_page_routes import register_alert_page_routes
 from afterglow.web.auth import login_middleware
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
@@ -86,13 +87,11 @@ def create_web_app(
         register_simulator_routes(app, settings, publish)
         if accounts is not None:
             lookup = alert_lookup or worker_alert_lookup(app, settings)
+            clinics = load_clinics(settings.clinics_file)
             register_inbox_routes(
-                app,
-                accounts.engine,
-                load_clinics(settings.clinics_file),
-                AlertActions(publish, lookup, clock),
-                clock,
+                app, accounts.engine, clinics, AlertActions(publish, lookup, clock), clock
             )
+            register_alert_page_routes(app, accounts.engine, clinics, publish, clock)
             register_patient_routes(app, accounts.engine, publish, clock)
     return app
 
