@@ -11,10 +11,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 
-from afterglow.topics import ALERT_ACTIONS, AUDIT
+from afterglow.topics import ALERT_ACTIONS, ALERTS, AUDIT
 from tests.sms.fakes import RecordingPublisher
 from tests.support.alert_lookup import FakeLookup
-from tests.web.test_inbox import NOW, _csrf, _log_in, _project, _run
+from tests.web.test_inbox import NOW, _alert, _csrf, _log_in, _project, _run
 
 Client = TestClient[web.Request, web.Application]
 
@@ -59,6 +59,7 @@ def test_the_page_shows_the_alert_its_patient_and_who_did_what(tmp_path: Path) -
         assert "reason of al-p1-old" in html
         assert '<a href="/patients/pt-1">Ana Example</a>' in html
         assert "in 5 min" in html  # two steps sent, the third at 45 min
+        assert "2026-12-03 08:20 UTC (40 min ago)" in html
         history = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>", html)
         assert history == [
             ("2026-12-03 08:20:00", "raised", "system"),
@@ -142,5 +143,20 @@ def test_the_page_needs_a_login(tmp_path: Path) -> None:
         async with client.get("/inbox/alerts/al-p1-old", allow_redirects=False) as response:
             assert response.status == 303
             assert response.headers["Location"].startswith("/login?next=")
+
+    _run(tmp_path, scenario)
+
+
+def test_the_time_raised_is_shown_in_utc_whatever_offset_it_was_sent_with(
+    tmp_path: Path,
+) -> None:
+    central = {**_alert("al-cst", "pt-1", "P2", 30), "raised_at": "2026-12-03T02:30:00-06:00"}
+
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        _project(engine, ALERTS, [central], first=300)
+        await _log_in(client, "lee@a.example")
+        status, html = await _page(client, "/inbox/alerts/al-cst")
+        assert status == 200
+        assert "2026-12-03 08:30 UTC (30 min ago)" in html
 
     _run(tmp_path, scenario)

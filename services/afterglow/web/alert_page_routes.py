@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -60,6 +60,7 @@ def register_alert_page_routes(
             user=session.user,
             csrf_token=session.csrf_token,
             row=inbox_row(found.alert, clinics, now),
+            raised=found.alert.raised_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
             record=found.record,
             events=found.events,
             outcomes=[o.value for o in Outcome],
