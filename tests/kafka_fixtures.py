@@ -12,13 +12,16 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from afterglow.broker.launcher import BrokerError, LocalBroker, StartResult
+from afterglow.broker.topics import ensure_topics
 from afterglow.config import Settings
+from tests.support.stack import Dashboard, Stack, open_dashboard
 
 # CI's first start fetches the jars and formats storage before the JVM even starts.
 _START_TIMEOUT_S = 120.0
@@ -51,6 +54,33 @@ def kafka_settings(kafka_broker: str) -> Iterator[Settings]:
     yield Settings(kafka_bootstrap_servers=kafka_broker, topic_prefix=prefix)
     if os.environ.get("AFTERGLOW_KEEP_TEST_TOPICS") != "1":
         _delete_topics_with_prefix(kafka_broker, prefix)
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The worker, web and projector processes (not started), shared by a module's tests:
+    starting them takes most of a browser test's time. A topic prefix of its own."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    settings = Settings(kafka_bootstrap_servers=kafka_broker, topic_prefix=prefix)
+    assert ensure_topics(settings).ok
+    running = Stack(settings, tmp_path_factory.mktemp("stack"))
+    try:
+        yield running
+    finally:
+        running.stop()
+        if os.environ.get("AFTERGLOW_KEEP_TEST_TOPICS") != "1":
+            _delete_topics_with_prefix(kafka_broker, prefix)
+
+
+@pytest.fixture(scope="module")
+def dashboard(stack: Stack) -> Dashboard:
+    """The stack running, with clinic-a's and clinic-b's clinicians and an open clinic-a P1
+    (tests/support/stack.py, `open_dashboard`)."""
+    try:
+        return open_dashboard(stack, datetime.now(UTC))
+    except AssertionError:
+        print(stack.logs())
+        raise
 
 
 def _delete_topics_with_prefix(bootstrap: str, prefix: str) -> None:

@@ -208,3 +208,42 @@ def test_a_session_check_waits_for_a_projector_batch_instead_of_failing(tmp_path
         assert readmodel.stored_offsets(db, ["t"]) == {("t", 0): 1}
     projector.dispose()
     engine.dispose()
+
+
+def test_an_account_linked_to_a_clinician_carries_it_into_its_sessions(
+    store: AccountStore,
+) -> None:
+    user = store.add_user(
+        "lee@a.example", CLINICIAN_A, T0, password=PASSWORD, clinician_id="clin-1/Lee"
+    )
+    login = store.log_in("lee@a.example", PASSWORD, T0)
+    assert login.user is not None
+    assert login.user.clinician_id == "clin-1/Lee"
+    assert login.session is not None
+    store.set_clinician(user, "clin-2")  # the open session sees it at its next request
+    active = store.session(login.session.token, T0 + MIN)
+    assert active is not None
+    assert active.user.clinician_id == "clin-2"
+    store.set_clinician(user, None)
+    active = store.session(login.session.token, T0 + 2 * MIN)
+    assert active is not None
+    assert active.user.clinician_id is None
+
+
+def test_a_clinician_link_needs_a_clinician_account_and_a_printable_id(
+    store: AccountStore,
+) -> None:
+    operator = [Membership("clinic-a", Role.OPERATOR)]
+    with pytest.raises(AccountError, match="clinician role"):
+        store.add_user("ops@a.example", operator, T0, clinician_id="clin-1")
+    assert store.user_id("ops@a.example") is None
+    ops = store.add_user("ops@a.example", operator, T0)
+    with pytest.raises(AccountError, match="clinician role"):
+        store.set_clinician(ops, "clin-1")
+    lee = store.add_user("lee@a.example", CLINICIAN_A, T0)
+    for bad, reason in [("", "1 to 128"), ("  ", "1 to 128"), ("c" * 129, "1 to 128"),
+                        ("clin-1\n", "control"), ("clin\x1b[0m-1", "control")]:  # fmt: skip
+        with pytest.raises(AccountError, match=reason):
+            store.set_clinician(lee, bad)
+    assert store.clinician_clinics(lee) == {"clinic-a"}
+    assert store.clinician_clinics(ops) == set()

@@ -9,8 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from afterglow.accounts.store import AccountStore, LoginOutcome
+from afterglow.readmodel import database
 from afterglow.readmodel.database import create_readmodel_engine
+from afterglow.readmodel.projection import Position, project
+from afterglow.topics import CLINICIANS
 from tests.support.processes import AFTERGLOW
+from tests.support.records import clinician
 
 PASSWORD = "violet kettle under the stairs"
 NOW = datetime.now(UTC)
@@ -86,3 +90,64 @@ def test_logout_and_disable_end_the_sessions(tmp_path: Path) -> None:
     assert store.log_in("lee@a.example", PASSWORD, datetime.now(UTC)).outcome is (
         LoginOutcome.REFUSED
     )
+
+
+def _registry(data_dir: Path, *clinicians: dict[str, str]) -> None:
+    """The read model's clinicians, as the projector writes them from clinic.clinicians."""
+    engine = create_readmodel_engine(f"sqlite:///{data_dir / 'readmodel.sqlite3'}")
+    database.upgrade(engine)
+    upserts = [
+        upsert
+        for n, record in enumerate(clinicians)
+        for upsert in project(
+            CLINICIANS,
+            record["clinician_id"].encode(),
+            record,
+            Position(CLINICIANS, 0, n),
+        )
+    ]
+    database.write_batch(engine, upserts, {})
+    engine.dispose()
+
+
+def _clinician_of(data_dir: Path, email: str) -> str | None:
+    login = _store(data_dir).log_in(email, PASSWORD, datetime.now(UTC))
+    assert login.user is not None
+    return login.user.clinician_id
+
+
+def test_an_account_is_linked_to_its_clinician_when_added_or_later(tmp_path: Path) -> None:
+    _registry(tmp_path, clinician("clin-1", "+15555550131"))
+    added = _users(tmp_path, "add", "lee@a.example", "--role", "clinician", "--clinic",
+                   "clinic-a", "--clinician-id", "clin-1",
+                   stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "linked to clinician 'clin-1'" in added.stdout
+    assert "no clinician" not in added.stderr  # the registry lists clin-1
+    assert _clinician_of(tmp_path, "lee@a.example") == "clin-1"
+
+    unlinked = _users(tmp_path, "set-clinician", "lee@a.example", "--clear")
+    assert unlinked.returncode == 0, unlinked.stderr
+    assert _clinician_of(tmp_path, "lee@a.example") is None
+    # Not projected yet: linked, with a warning to check the id.
+    later = _users(tmp_path, "set-clinician", "LEE@a.example", "clin-9")
+    assert later.returncode == 0, later.stderr
+    assert "lee@a.example is clinician 'clin-9'" in later.stdout
+    assert "no clinician 'clin-9'" in later.stderr
+    assert _clinician_of(tmp_path, "lee@a.example") == "clin-9"
+
+
+def test_a_clinician_of_another_clinic_or_a_non_clinician_is_not_linked(tmp_path: Path) -> None:
+    _registry(tmp_path, {**clinician("clin-b", "+15555550132"), "clinic_id": "clinic-b"})
+    _users(tmp_path, "add", "lee@a.example", "--role", "clinician", "--clinic", "clinic-a",
+           stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    elsewhere = _users(tmp_path, "set-clinician", "lee@a.example", "clin-b")
+    assert elsewhere.returncode == 1
+    assert "clinician 'clin-b' is in clinic 'clinic-b'" in elsewhere.stderr
+    assert _clinician_of(tmp_path, "lee@a.example") is None
+    operator = _users(tmp_path, "add", "ops@a.example", "--role", "operator", "--clinic",
+                      "clinic-a", "--clinician-id", "clin-1", "--link")  # fmt: skip
+    assert operator.returncode == 1
+    assert "clinician role" in operator.stderr
+    both = _users(tmp_path, "set-clinician", "lee@a.example", "clin-1", "--clear")
+    assert both.returncode == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
 from afterglow.web.alert_lookup import WorkerUnavailable
 
 
@@ -36,3 +38,20 @@ class FakeLookup:
             if (alert["patient_id"], alert["alert_id"]) == (patient_id, alert_id):
                 return alert
         return None
+
+
+def fake_worker(alerts: list[dict[str, Any]], seen: list[str], token: str) -> web.Application:
+    """The worker's `GET /api/alerts/{patient_id}/` (worker/api.py) and nothing else;
+    `seen` collects the patient ids asked about."""
+
+    async def patient_alerts(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            return web.json_response({"error": "operator token required"}, status=401)
+        patient_id = request.match_info["patient_id"]
+        seen.append(patient_id)
+        mine = [alert for alert in alerts if alert["patient_id"] == patient_id]
+        return web.json_response({"patient_id": patient_id, "alerts": mine})
+
+    app = web.Application()
+    app.router.add_get("/api/alerts/{patient_id}/", patient_alerts)
+    return app

@@ -24,11 +24,13 @@ from afterglow.readmodel.projection import Position, project
 from afterglow.topics import ALERT_ACTIONS, ALERTS, PATIENTS
 from afterglow.web.app import create_web_app
 from tests.sms.fakes import RecordingPublisher
-from tests.support.alert_lookup import FakeLookup, open_alert
+from tests.support.alert_lookup import FakeLookup, fake_worker, open_alert
+from tests.support.processes import free_port
 from tests.support.records import patient
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 PASSWORD = "violet kettle under the stairs"
+TOKEN = "operator-token-for-tests"
 Client = TestClient[web.Request, web.Application]
 
 
@@ -78,8 +80,14 @@ PATIENTS_SEEN = [
 
 
 def _run(
-    tmp_path: Path, scenario: Callable[[Client, RecordingPublisher, Engine], Awaitable[None]]
+    tmp_path: Path,
+    scenario: Callable[[Client, RecordingPublisher, Engine], Awaitable[None]],
+    lookup: FakeLookup | None = None,
+    worker_url: str = "",
 ) -> None:
+    """The scenario against the web app on a projected read model with three accounts; the
+    worker's answers come from `lookup` (every alert of ALERTS_SEEN open by default) or,
+    without one, from the worker at `worker_url` as in production."""
     engine = database.create_readmodel_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     database.upgrade(engine)
     schema.upgrade(engine)
@@ -87,15 +95,25 @@ def _run(
     _project(engine, ALERTS, ALERTS_SEEN)
     store = AccountStore(engine)
     store.add_user(
-        "lee@a.example", [Membership("clinic-a", Role.CLINICIAN)], NOW, password=PASSWORD
+        "lee@a.example",
+        [Membership("clinic-a", Role.CLINICIAN)],
+        NOW,
+        password=PASSWORD,
+        clinician_id="clin-1",
+    )
+    store.add_user(
+        "max@a.example", [Membership("clinic-a", Role.CLINICIAN)], NOW, password=PASSWORD
     )
     store.add_user(
         "kim@b.example", [Membership("clinic-b", Role.CLINICIAN)], NOW, password=PASSWORD
     )
     store.add_user("ops@a.example", [Membership("clinic-a", Role.OPERATOR)], NOW, password=PASSWORD)
     publisher = RecordingPublisher()
-    lookup = FakeLookup([open_alert(a["alert_id"], a["patient_id"]) for a in ALERTS_SEEN])
-    settings = Settings(AFTERGLOW_DATA_DIR=str(tmp_path), AFTERGLOW_OPERATOR_TOKEN="t")
+    if lookup is None and not worker_url:
+        lookup = FakeLookup([open_alert(a["alert_id"], a["patient_id"]) for a in ALERTS_SEEN])
+    settings = Settings(
+        AFTERGLOW_DATA_DIR=str(tmp_path), AFTERGLOW_OPERATOR_TOKEN=TOKEN, worker_url=worker_url
+    )
 
     async def main() -> None:
         app = create_web_app(
@@ -269,5 +287,160 @@ def test_the_rows_need_a_login_like_the_page(tmp_path: Path) -> None:
     async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         async with client.get("/inbox/rows", allow_redirects=False) as response:
             assert response.status == 303
+
+    _run(tmp_path, scenario)
+
+
+async def _act(client: Client, path: str, **form: str) -> str:
+    """Post an action from the inbox; the page it leads back to."""
+    token = _csrf(await _inbox(client))
+    async with client.post(path, data={"csrf_token": token, **form}) as response:
+        assert response.status == 200
+        assert response.url.path == "/inbox"
+        return await response.text()
+
+
+def test_an_alert_the_worker_has_not_open_is_refused_with_the_reason(tmp_path: Path) -> None:
+    # The read model still lists it, but the worker has it resolved already.
+    lookup = FakeLookup([open_alert("al-p2", "pt-2")])
+
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        await _log_in(client, "lee@a.example")
+        html = await _act(client, "/inbox/alerts/al-p1-new/acknowledge")
+        assert "Not recorded: no open alert &#39;al-p1-new&#39; for patient &#39;pt-2&#39;" in html
+        async with client.post(
+            "/inbox/alerts/no-such-alert/acknowledge", data={"csrf_token": _csrf(html)}
+        ) as response:
+            assert response.status == 404  # not in the read model: nobody's alert
+        assert publisher.calls == []
+
+    _run(tmp_path, scenario, lookup)
+
+
+def test_when_the_worker_is_down_nothing_is_recorded_and_the_page_says_so(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        await _log_in(client, "lee@a.example")
+        html = await _act(client, "/inbox/alerts/al-p2/resolve", outcome="booster_scheduled")
+        assert f"not reachable at http://127.0.0.1:{port}" in html
+        assert "nothing was recorded" in html
+        assert publisher.calls == []
+
+    _run(tmp_path, scenario, worker_url=f"http://127.0.0.1:{port}")
+
+
+def test_the_worker_is_asked_over_http_with_the_operator_token(tmp_path: Path) -> None:
+    seen: list[str] = []
+    worker_alerts = [open_alert("al-p2", "pt-2"), open_alert("al-p1-old", "pt-1", "resolved")]
+
+    async def main() -> None:
+        async with TestServer(fake_worker(worker_alerts, seen, TOKEN)) as worker:
+            base = str(worker.make_url("/")).rstrip("/")
+
+            async def scenario(
+                client: Client, publisher: RecordingPublisher, engine: Engine
+            ) -> None:
+                await _log_in(client, "lee@a.example")
+                assert "Alert acknowledged." in await _act(
+                    client, "/inbox/alerts/al-p2/acknowledge"
+                )
+                html = await _act(client, "/inbox/alerts/al-p1-old/acknowledge")
+                assert "Not recorded: no open alert" in html
+                assert [r["alert_id"] for _, r in publisher.calls] == ["al-p2"]
+
+            await asyncio.to_thread(_run, tmp_path, scenario, None, base)
+
+    asyncio.run(main())
+    assert seen == ["pt-2", "pt-1"]
+
+
+def test_the_operator_token_cannot_act_on_an_alert_in_anyones_name(tmp_path: Path) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        body = {"patient_id": "pt-2", "actor": "lee@a.example", "outcome": "other"}
+        for action in ("acknowledge", "resolve"):
+            async with client.post(
+                f"/api/alerts/al-p2/{action}",
+                json=body,
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                allow_redirects=False,
+            ) as response:
+                assert response.status == 401  # no such public route: a login is needed
+        assert publisher.calls == []
+
+    _run(tmp_path, scenario)
+
+
+MINE_SEEN = [
+    _alert("al-clin1", "pt-1", "P2", 20, clinician_id="clin-1"),
+    _alert("al-clin2", "pt-2", "P2", 21, clinician_id="clin-2"),
+    _alert(
+        "al-clin2-acked-by-lee",
+        "pt-2",
+        "P2",
+        22,
+        clinician_id="clin-2",
+        status="acknowledged",
+        acknowledged_by="lee@a.example",
+    ),
+    _alert(
+        "al-clin2-acked-by-sms",
+        "pt-2",
+        "P3",
+        23,
+        clinician_id="clin-2",
+        status="acknowledged",
+        acknowledged_by="clinician:clin-1",
+    ),
+    _alert(
+        "al-clin2-acked-by-max",
+        "pt-2",
+        "P3",
+        24,
+        clinician_id="clin-2",
+        status="acknowledged",
+        acknowledged_by="max@a.example",
+    ),
+    _alert("al-clin1-done", "pt-1", "P1", 25, clinician_id="clin-1", status="resolved"),
+    _alert("al-clin1-b", "pt-b", "P1", 26, clinician_id="clin-1", clinic_id="clinic-b"),
+]
+
+
+def test_mine_is_my_clinicians_alerts_and_those_i_acknowledged(tmp_path: Path) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        _project(engine, ALERTS, MINE_SEEN, first=100)
+        await _log_in(client, "lee@a.example")
+        mine = await _inbox(client, "?show=mine")
+        assert _rows(mine) == [
+            "al-clin1",
+            "al-clin2-acked-by-lee",
+            "al-clin2-acked-by-sms",  # an ACK by text from lee's clinician phone
+        ]
+        assert 'hx-get="/inbox/rows?show=mine"' in mine  # the refresh keeps the filter
+        assert '<option value="mine" selected>' in mine
+        async with client.get("/inbox/rows?show=mine&status=acknowledged") as response:
+            assert _rows(await response.text()) == [
+                "al-clin2-acked-by-lee",
+                "al-clin2-acked-by-sms",
+            ]
+        everything = _rows(await _inbox(client))  # the default: all of my clinics
+        assert {"al-clin2", "al-clin2-acked-by-max", "al-p2"} <= set(everything)
+        assert "al-clin1-b" not in everything
+
+    _run(tmp_path, scenario)
+
+
+def test_mine_without_a_linked_clinician_is_what_i_acknowledged_and_says_why(
+    tmp_path: Path,
+) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        _project(engine, ALERTS, MINE_SEEN, first=100)
+        await _log_in(client, "max@a.example")
+        mine = await _inbox(client, "?show=mine")
+        assert _rows(mine) == ["al-clin2-acked-by-max"]
+        assert "not linked to a clinician" in mine
+        assert "not linked to a clinician" not in await _inbox(client)
 
     _run(tmp_path, scenario)

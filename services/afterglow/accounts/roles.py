@@ -31,6 +31,9 @@ class Principal:
     user_id: int
     email: str
     memberships: frozenset[Membership]
+    # The clinic registry's id of the clinician this user is (`afterglow users
+    # set-clinician`); the inbox's "mine" shows that clinician's alerts.
+    clinician_id: str | None = None
 
     def clinics_as(self, role: Role) -> frozenset[str]:
         return frozenset(m.clinic_id for m in self.memberships if m.role is role)
@@ -47,5 +50,10 @@ class Principal:
         return self.clinics_as(Role.CLINICIAN)
 
 
-def principal(user_id: int, email: str, memberships: Iterable[Membership]) -> Principal:
-    return Principal(user_id, email, frozenset(memberships))
+def principal(
+    user_id: int,
+    email: str,
+    memberships: Iterable[Membership],
+    clinician_id: str | None = None,
+) -> Principal:
+    return Principal(user_id, email, frozenset(memberships), clinician_id)

@@ -37,9 +37,11 @@ from afterglow.accounts.tables import (
     users,
 )
 from afterglow.accounts.tokens import NewSession, new_session, token_hash, well_formed
+from afterglow.printable import has_control
 from afterglow.readmodel.database import writing
 
 MAX_EMAIL_CHARS = 254  # RFC 5321's limit on a forward path
+MAX_CLINICIAN_ID_CHARS = 128  # as in schemas/clinic.clinicians.json
 PASSWORD_LINK_LIFETIME = timedelta(hours=24)
 
 
@@ -92,6 +94,18 @@ def normalized_email(email: str) -> str:
     return cleaned
 
 
+def clean_clinician_id(clinician_id: str) -> str:
+    """A clinician id as the clinic registry spells it: ids may hold any printable
+    character (docs/developers.md, "Identity"), so it is kept as typed, never trimmed."""
+    if not clinician_id.strip() or len(clinician_id) > MAX_CLINICIAN_ID_CHARS:
+        raise AccountError(
+            f"a clinician id is 1 to {MAX_CLINICIAN_ID_CHARS} characters, not only spaces"
+        )
+    if has_control(clinician_id):
+        raise AccountError("a clinician id has no control characters")
+    return clinician_id
+
+
 class AccountStore:
     def __init__(self, engine: Engine, policy: SessionPolicy = DEFAULT_POLICY) -> None:
         self.engine = engine
@@ -108,11 +122,14 @@ class AccountStore:
         roles: Iterable[Membership],
         now: datetime,
         password: str | None = None,
+        clinician_id: str | None = None,
     ) -> int:
         address = normalized_email(email)
         granted = list(roles)
         if not granted:
             raise AccountError("an account needs at least one role in one clinic")
+        if clinician_id is not None:
+            _check_clinician_link(clinician_id, granted)
         if password is not None:
             check_new_password(password, email=address)
         with self._writes.begin() as db:
@@ -123,6 +140,7 @@ class AccountStore:
                         password_hash=None if password is None else hash_password(password),
                         created_at=_iso(now),
                         password_changed_at=None if password is None else _iso(now),
+                        clinician_id=clinician_id,
                     )
                 )
             except IntegrityError:
@@ -142,6 +160,33 @@ class AccountStore:
                 select(users.c.user_id).where(users.c.email == normalized_email(email))
             ).scalar()
         return None if found is None else int(found)
+
+    def set_clinician(self, user_id: int, clinician_id: str | None) -> None:
+        """Link the account to a clinician of the registry, or (None) unlink it. Sessions
+        see the change at their next request."""
+        with self._writes.begin() as db:
+            if clinician_id is not None:
+                rows = db.execute(
+                    select(memberships.c.clinic_id, memberships.c.role).where(
+                        memberships.c.user_id == user_id
+                    )
+                )
+                _check_clinician_link(
+                    clinician_id, [Membership(r.clinic_id, Role(r.role)) for r in rows]
+                )
+            db.execute(
+                update(users).where(users.c.user_id == user_id).values(clinician_id=clinician_id)
+            )
+
+    def clinician_clinics(self, user_id: int) -> frozenset[str]:
+        """The clinics where the account has the clinician role."""
+        with self.engine.connect() as db:
+            found = db.execute(
+                select(memberships.c.clinic_id).where(
+                    memberships.c.user_id == user_id, memberships.c.role == Role.CLINICIAN
+                )
+            ).scalars()
+            return frozenset(found)
 
     def password_link(self, user_id: int, now: datetime) -> str:
         """A one-time token to set the password with, valid for a day; only its hash is kept."""
@@ -243,7 +288,11 @@ class AccountStore:
                     last_seen_at=_iso(now),
                 )
             )
-            return Login(LoginOutcome.OK, session, self._principal(db, user.user_id, address))
+            return Login(
+                LoginOutcome.OK,
+                session,
+                self._principal(db, user.user_id, address, user.clinician_id),
+            )
 
     def session(
         self, token: str | None, now: datetime, *, activity: bool = True
@@ -255,7 +304,7 @@ class AccountStore:
             return None
         with self._writes.begin() as db:
             row = db.execute(
-                select(sessions, users.c.email, users.c.disabled_at)
+                select(sessions, users.c.email, users.c.disabled_at, users.c.clinician_id)
                 .join(users, users.c.user_id == sessions.c.user_id)
                 .where(sessions.c.token_hash == token_hash(token))
             ).first()
@@ -276,7 +325,8 @@ class AccountStore:
                     .where(sessions.c.token_hash == row.token_hash)
                     .values(last_seen_at=_iso(now))
                 )
-            return ActiveSession(self._principal(db, row.user_id, row.email), row.csrf_token)
+            user = self._principal(db, row.user_id, row.email, row.clinician_id)
+            return ActiveSession(user, row.csrf_token)
 
     def log_out(self, token: str | None, now: datetime) -> None:
         if token is None or not well_formed(token):
@@ -309,10 +359,19 @@ class AccountStore:
         return int(done.rowcount)
 
     @staticmethod
-    def _principal(db: Connection, user_id: int, email: str) -> Principal:
+    def _principal(
+        db: Connection, user_id: int, email: str, clinician_id: str | None = None
+    ) -> Principal:
         rows = db.execute(
             select(memberships.c.clinic_id, memberships.c.role).where(
                 memberships.c.user_id == user_id
             )
         )
-        return principal(user_id, email, [Membership(r.clinic_id, Role(r.role)) for r in rows])
+        granted = [Membership(r.clinic_id, Role(r.role)) for r in rows]
+        return principal(user_id, email, granted, clinician_id)
+
+
+def _check_clinician_link(clinician_id: str, granted: Iterable[Membership]) -> None:
+    clean_clinician_id(clinician_id)
+    if not any(m.role is Role.CLINICIAN for m in granted):
+        raise AccountError("only an account with the clinician role can be a clinician")

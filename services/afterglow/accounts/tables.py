@@ -20,6 +20,9 @@ users = Table(
     Column("created_at", Text, nullable=False),
     Column("password_changed_at", Text),
     Column("disabled_at", Text),
+    # The clinician of the clinic registry (`clinic.clinicians`) this account is, if any:
+    # the inbox's "mine" (docs/operators.md, "Accounts").
+    Column("clinician_id", Text),
 )
 
 memberships = Table(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, select
+from sqlalchemy import ColumnElement, Connection, case, or_, select
 
 from afterglow.readmodel.tables import (
     alert_events,
@@ -42,10 +42,21 @@ class InboxAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class Mine:
+    """The inbox's "mine" (docs/operators.md, "Accounts"): alerts of the user's clinician
+    (the registry's id on the alert) and alerts the user acknowledged, on the dashboard (as
+    their e-mail) or by SMS (as `clinician:<id>`): whoever acknowledged one has taken it on."""
+
+    email: str
+    clinician_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class InboxFilter:
     status: str | None = None  # "open" or "acknowledged"; None: both
     kind: str | None = None
     clinic_id: str | None = None
+    mine: Mine | None = None  # None: every alert of the user's clinics
 
 
 def inbox(
@@ -64,6 +75,8 @@ def inbox(
         query = query.where(alerts.c.kind == wanted.kind)
     if wanted.clinic_id:
         query = query.where(alerts.c.clinic_id == wanted.clinic_id)
+    if wanted.mine is not None:
+        query = query.where(_mine(wanted.mine))
     open_first = case((alerts.c.status == "open", 0), else_=1)
     query = query.order_by(
         alerts.c.priority, open_first, alerts.c.raised_at, alerts.c.alert_id
@@ -84,6 +97,15 @@ def inbox(
         )
         for row in db.execute(query)
     ]
+
+
+def _mine(mine: Mine) -> ColumnElement[bool]:
+    if mine.clinician_id is None:
+        return alerts.c.acknowledged_by == mine.email
+    return or_(
+        alerts.c.clinician_id == mine.clinician_id,
+        alerts.c.acknowledged_by.in_([mine.email, f"clinician:{mine.clinician_id}"]),
+    )
 
 
 def alert_clinic(db: Connection, alert_id: str) -> tuple[str, str] | None:

@@ -4,7 +4,8 @@ Everything the alert desk would refuse is refused here, while the clinician stil
 the answer: an action published and then dead-lettered by the worker is lost without anyone
 noticing. So the actor and the patient id are checked (400), and the worker is asked
 whether the alert is open for that patient (404 if not); when the worker cannot say,
-nothing is published (503). The dashboard and the API both submit here.
+nothing is published (503). The inbox submits here, with the logged-in user as the actor:
+no route takes the actor from what the caller claims.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from afterglow.resources import templates_dir
 from afterglow.security.operator_token import ensure_operator_token
 from afterglow.web.alert_actions import AlertActions
 from afterglow.web.alert_lookup import AlertLookup, WorkerAlertLookup
-from afterglow.web.alert_routes import register_alert_routes
+from afterglow.web.alert_page_routes import register_alert_page_routes
 from afterglow.web.auth import login_middleware
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
@@ -46,8 +46,9 @@ def create_web_app(
     alert_lookup: AlertLookup | None = None,
 ) -> web.Application:
     """The web process. With `accounts`, the dashboard (logins, inbox) on the accounts'
-    database, which also holds the read model; with `publish`, the Twilio webhooks, the
-    simulator and the alert actions."""
+    database, which also holds the read model; with `publish`, the Twilio webhooks and the
+    simulator, and with both, the inbox's alert actions (as the logged-in user only: no
+    route takes an actor from the caller, docs/operators.md, "Alerts")."""
     app = web.Application()
     clock = clock or SystemClock()
     registry = CollectorRegistry()
@@ -85,16 +86,13 @@ def create_web_app(
         drain_spool_in_background(app, SpoolDrainer(spool, publish))
         register_twilio_routes(app, settings, publish, spool=spool)
         register_simulator_routes(app, settings, publish)
-        lookup = alert_lookup or worker_alert_lookup(app, settings)
-        register_alert_routes(app, settings, publish, lookup)
         if accounts is not None:
+            lookup = alert_lookup or worker_alert_lookup(app, settings)
+            clinics = load_clinics(settings.clinics_file)
             register_inbox_routes(
-                app,
-                accounts.engine,
-                load_clinics(settings.clinics_file),
-                AlertActions(publish, lookup, clock),
-                clock,
+                app, accounts.engine, clinics, AlertActions(publish, lookup, clock), clock
             )
+            register_alert_page_routes(app, accounts.engine, clinics, publish, clock)
             register_patient_routes(app, accounts.engine, publish, clock)
             register_outcomes_routes(
                 app, accounts.engine, load_clinics(settings.clinics_file), clock

@@ -39,7 +39,6 @@ PUBLIC = (
     "/metrics",
     "/twilio/",
     "/simulator/",
-    "/api/",
     "/static/",
 )
 

@@ -1,6 +1,7 @@
-"""The clinician's inbox: open and acknowledged alerts of the user's clinics, P1 first,
-with the time left before each escalates, and acknowledge / resolve as the logged-in user
-(docs/operators.md, "Alerts")."""
+"""The clinician's inbox: open and acknowledged alerts of the user's clinics (or only
+"mine"), P1 first, with the time left before each escalates, and acknowledge / resolve as
+the logged-in user, from the list or the alert's page (docs/operators.md, "Alerts on the
+dashboard")."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from afterglow.core.alerting.escalation import next_step_at
 from afterglow.core.alerting.messages import kind_label
 from afterglow.core.alerting.record import AlertStatus
 from afterglow.core.rules.kinds import AlertKind
-from afterglow.readmodel.queries import InboxAlert, InboxFilter, alert_clinic, inbox
+from afterglow.readmodel.queries import InboxAlert, InboxFilter, Mine, alert_clinic, inbox
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.web.alert_actions import AlertActions
 from afterglow.web.auth import active_session
@@ -57,7 +58,7 @@ def duration(span: timedelta) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
-def _row(alert: InboxAlert, clinics: ClinicDirectory, now: datetime) -> InboxRow:
+def inbox_row(alert: InboxAlert, clinics: ClinicDirectory, now: datetime) -> InboxRow:
     due = escalation_due(alert, clinics)
     escalates = "" if due is None else ("overdue" if due <= now else f"in {duration(due - now)}")
     waiting = now - alert.raised_at
@@ -78,15 +79,17 @@ def register_inbox_routes(
     actions: AlertActions,
     clock: Clock,
 ) -> None:
-    def filters(query: dict[str, str]) -> InboxFilter:
+    def filters(request: web.Request) -> InboxFilter:
         def value(name: str) -> str | None:
-            text = query.get(name, "")[:_MAX_FILTER]
+            text = request.query.get(name, "")[:_MAX_FILTER]
             return text or None
 
-        return InboxFilter(value("status"), value("kind"), value("clinic"))
+        user = active_session(request).user
+        mine = Mine(user.email, user.clinician_id) if value("show") == "mine" else None
+        return InboxFilter(value("status"), value("kind"), value("clinic"), mine)
 
     async def rows_of(request: web.Request) -> tuple[InboxFilter, list[InboxRow]]:
-        wanted = filters(dict(request.query))
+        wanted = filters(request)
         visible = active_session(request).user.patient_clinics()
 
         def load() -> list[InboxAlert]:
@@ -94,11 +97,16 @@ def register_inbox_routes(
                 return inbox(db, visible, wanted)
 
         now = clock.now()
-        return wanted, [_row(alert, clinics, now) for alert in await asyncio.to_thread(load)]
+        return wanted, [inbox_row(alert, clinics, now) for alert in await asyncio.to_thread(load)]
 
     def context(request: web.Request, wanted: InboxFilter) -> dict[str, Any]:
         session = active_session(request)
-        chosen = {"status": wanted.status, "kind": wanted.kind, "clinic": wanted.clinic_id}
+        chosen = {
+            "show": "mine" if wanted.mine else None,
+            "status": wanted.status,
+            "kind": wanted.kind,
+            "clinic": wanted.clinic_id,
+        }
         query = urllib.parse.urlencode({k: v for k, v in chosen.items() if v})
         return {
             "user": session.user,
@@ -151,7 +159,11 @@ def register_inbox_routes(
             query = {"done": f"{request.match_info['action']}d"}
         else:
             query = {"problem": done.message}
-        raise web.HTTPSeeOther(f"/inbox?{urllib.parse.urlencode(query)}")
+        # Back where the form was: the alert's page, or the inbox (never a URL from the form).
+        back = "/inbox"
+        if form.get("back") == "alert":
+            back = f"/inbox/alerts/{urllib.parse.quote(alert_id, safe='')}"
+        raise web.HTTPSeeOther(f"{back}?{urllib.parse.urlencode(query)}")
 
     app.router.add_get("/inbox", show)
     app.router.add_get("/inbox/rows", rows)
