@@ -21,6 +21,7 @@ from afterglow.accounts.store import AccountStore
 from afterglow.config import Settings
 from afterglow.readmodel import database
 from afterglow.readmodel.projection import Position, project
+from afterglow.readmodel.queries import INBOX_LIMIT
 from afterglow.topics import ALERT_ACTIONS, ALERTS, PATIENTS
 from afterglow.web.app import create_web_app
 from tests.sms.fakes import RecordingPublisher
@@ -172,6 +173,24 @@ def test_a_clinician_sees_their_clinics_open_alerts_p1_first_then_the_longest_wa
         assert "Bea Other" not in html  # clinic-b
         assert "al-done" not in html  # resolved
         assert _rows(await _inbox(client, "?kind=severe")) == ["al-p2"]
+
+    _run(tmp_path, scenario)
+
+
+def test_a_clinic_with_more_open_alerts_than_the_list_holds_sees_the_most_urgent_and_the_count(
+    tmp_path: Path,
+) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        many = [_alert(f"al-many-{n:03d}", "pt-2", "P3", 1000 - n) for n in range(INBOX_LIMIT)]
+        _project(engine, ALERTS, many, first=len(ALERTS_SEEN))
+        await _log_in(client, "lee@a.example")
+        html = await _inbox(client)
+        listed = _rows(html)
+        assert len(listed) == INBOX_LIMIT
+        assert listed[:3] == ["al-p1-old", "al-p1-new", "al-p2"]  # the urgent ones stay on top
+        total = INBOX_LIMIT + 4  # the P3s and the four open alerts of clinic-a
+        assert f"The {INBOX_LIMIT} most urgent of {total} are listed" in html
+        assert f"of {total} are listed" not in await _inbox(client, "?kind=safety")
 
     _run(tmp_path, scenario)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, or_, select
+from sqlalchemy import ColumnElement, Connection, case, func, or_, select
 
 from afterglow.readmodel.tables import (
     alert_events,
@@ -23,7 +23,7 @@ from afterglow.readmodel.tables import (
 )
 
 OPEN_STATUSES = ("open", "acknowledged")
-INBOX_LIMIT = 500
+INBOX_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,29 +59,40 @@ class InboxFilter:
     mine: Mine | None = None  # None: every alert of the user's clinics
 
 
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    alerts: list[InboxAlert]  # at most INBOX_LIMIT, the most urgent
+    total: int  # how many match the filters
+
+
 def inbox(
     db: Connection, clinics: Collection[str], wanted: InboxFilter = InboxFilter()
-) -> list[InboxAlert]:
-    """Open and acknowledged alerts of `clinics`: P1 first, then the longest waiting."""
+) -> InboxPage:
+    """Open and acknowledged alerts of `clinics`: P1 first, then the longest waiting. Only
+    the first INBOX_LIMIT are listed: the page is fetched again every second, and a clinic
+    with thousands open narrows the list with the filters (docs/operators.md, "Alerts")."""
     if not clinics:
-        return []
+        return InboxPage([], 0)
     statuses = [wanted.status] if wanted.status in OPEN_STATUSES else list(OPEN_STATUSES)
+    matching: list[ColumnElement[bool]] = [
+        alerts.c.clinic_id.in_(sorted(clinics)),
+        alerts.c.status.in_(statuses),
+    ]
+    if wanted.kind:
+        matching.append(alerts.c.kind == wanted.kind)
+    if wanted.clinic_id:
+        matching.append(alerts.c.clinic_id == wanted.clinic_id)
+    if wanted.mine is not None:
+        matching.append(_mine(wanted.mine))
+    open_first = case((alerts.c.status == "open", 0), else_=1)
     query = (
         select(alerts, patients.c.display_name)
         .outerjoin(patients, patients.c.patient_id == alerts.c.patient_id)
-        .where(alerts.c.clinic_id.in_(sorted(clinics)), alerts.c.status.in_(statuses))
+        .where(*matching)
+        .order_by(alerts.c.priority, open_first, alerts.c.raised_at, alerts.c.alert_id)
+        .limit(INBOX_LIMIT)
     )
-    if wanted.kind:
-        query = query.where(alerts.c.kind == wanted.kind)
-    if wanted.clinic_id:
-        query = query.where(alerts.c.clinic_id == wanted.clinic_id)
-    if wanted.mine is not None:
-        query = query.where(_mine(wanted.mine))
-    open_first = case((alerts.c.status == "open", 0), else_=1)
-    query = query.order_by(
-        alerts.c.priority, open_first, alerts.c.raised_at, alerts.c.alert_id
-    ).limit(INBOX_LIMIT)
-    return [
+    listed = [
         InboxAlert(
             alert_id=row.alert_id,
             patient_id=row.patient_id,
@@ -97,6 +108,10 @@ def inbox(
         )
         for row in db.execute(query)
     ]
+    if len(listed) < INBOX_LIMIT:
+        return InboxPage(listed, len(listed))
+    total = db.execute(select(func.count()).select_from(alerts).where(*matching)).scalar_one()
+    return InboxPage(listed, int(total))
 
 
 def _mine(mine: Mine) -> ColumnElement[bool]:

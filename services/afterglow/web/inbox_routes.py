@@ -20,7 +20,14 @@ from afterglow.core.alerting.escalation import next_step_at
 from afterglow.core.alerting.messages import kind_label
 from afterglow.core.alerting.record import AlertStatus
 from afterglow.core.rules.kinds import AlertKind
-from afterglow.readmodel.queries import InboxAlert, InboxFilter, Mine, alert_clinic, inbox
+from afterglow.readmodel.queries import (
+    InboxAlert,
+    InboxFilter,
+    InboxPage,
+    Mine,
+    alert_clinic,
+    inbox,
+)
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.web.alert_actions import AlertActions
 from afterglow.web.auth import active_session
@@ -88,16 +95,18 @@ def register_inbox_routes(
         mine = Mine(user.email, user.clinician_id) if value("show") == "mine" else None
         return InboxFilter(value("status"), value("kind"), value("clinic"), mine)
 
-    async def rows_of(request: web.Request) -> tuple[InboxFilter, list[InboxRow]]:
+    async def rows_of(request: web.Request) -> tuple[InboxFilter, dict[str, Any]]:
         wanted = filters(request)
         visible = active_session(request).user.patient_clinics()
 
-        def load() -> list[InboxAlert]:
+        def load() -> InboxPage:
             with engine.connect() as db:
                 return inbox(db, visible, wanted)
 
         now = clock.now()
-        return wanted, [inbox_row(alert, clinics, now) for alert in await asyncio.to_thread(load)]
+        found = await asyncio.to_thread(load)
+        listed = [inbox_row(alert, clinics, now) for alert in found.alerts]
+        return wanted, {"rows": listed, "total": found.total}
 
     def context(request: web.Request, wanted: InboxFilter) -> dict[str, Any]:
         session = active_session(request)
@@ -117,10 +126,10 @@ def register_inbox_routes(
         }
 
     async def show(request: web.Request) -> web.Response:
-        wanted, rows = await rows_of(request)
+        wanted, listed = await rows_of(request)
         return page(
             "inbox.html",
-            rows=rows,
+            **listed,
             clinics=sorted(active_session(request).user.patient_clinics()),
             kinds=[(k.value, kind_label(k.value)) for k in AlertKind],
             notice=request.query.get("done", "")[:_MAX_FILTER],
@@ -130,8 +139,8 @@ def register_inbox_routes(
 
     async def rows(request: web.Request) -> web.Response:
         """The table body alone, for the page's refresh every second."""
-        wanted, found = await rows_of(request)
-        return page("_inbox_rows.html", rows=found, **context(request, wanted))
+        wanted, listed = await rows_of(request)
+        return page("_inbox_rows.html", **listed, **context(request, wanted))
 
     async def act(request: web.Request) -> web.StreamResponse:
         session = active_session(request)
