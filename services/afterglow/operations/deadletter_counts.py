@@ -13,7 +13,8 @@ from afterglow.operations.facts import DeadLetterFacts, DeadLetterGroup
 from afterglow.printable import escape_controls
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-_NUMBER = re.compile(r"\d[\d,.]*")
+# Numbers standing alone (sizes, positions, phones), not parts of names such as "E.164".
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*")
 _MAX_REASON_CHARS = 200
 
 

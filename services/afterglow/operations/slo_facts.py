@@ -91,8 +91,8 @@ def _undelivered_pages(db: Connection, now: datetime) -> tuple[UndeliveredPages,
         .group_by(alert_events.c.clinic_id, alert_events.c.priority == "P1")
     )
     counts: dict[tuple[str, bool], int] = defaultdict(int)
-    for rows in (db.execute(texts), db.execute(unsent)):
-        for clinic_id, urgent, count in rows:
+    for query in (texts, unsent):
+        for clinic_id, urgent, count in db.execute(query).all():
             counts[(str(clinic_id or "?").removeprefix("director:"), bool(urgent))] += count
     return tuple(UndeliveredPages(c, urgent, n) for (c, urgent), n in sorted(counts.items()))
 
