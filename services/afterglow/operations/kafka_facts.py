@@ -99,11 +99,6 @@ def _read(
     earliest = admin.list_partition_offsets(dict.fromkeys(wanted, OffsetSpec.EARLIEST))
     latest = admin.list_partition_offsets(dict.fromkeys(wanted, OffsetSpec.LATEST))
     bounds = {tp: (earliest[tp].offset, latest[tp].offset) for tp in wanted}
-    starts = {
-        tp: max(at.get(tp, 0), bounds[tp][0])
-        for at, tps in ((worker_at, worker_tps), (projector_offsets, projector_tps))
-        for tp in tps & set(bounds)
-    }
     last_ticks = {
         tp: worker_at[tp] - 1
         for tp in ticks_tps
@@ -111,15 +106,20 @@ def _read(
     }
     consumer = one_shot_consumer(settings, "status", int(timeout_s * 1000))
     try:
-        oldest = record_times(
-            consumer, {tp: o for tp, o in starts.items() if o < bounds[tp][1]}, timeout_s
-        )
+        # One pass per group: both may read the same partition from different offsets.
+        oldest = {
+            group: record_times(consumer, _unconsumed(tps, at, bounds), timeout_s)
+            for group, tps, at in (
+                (worker, worker_tps, worker_at),
+                (projector, projector_tps, projector_offsets),
+            )
+        }
         handled = record_times(consumer, last_ticks, timeout_s)
     finally:
         consumer.close()
     prefix = settings.topic_prefix
 
-    def lags(tps: set[TopicPartition], at: Offsets) -> tuple[PartitionLag, ...]:
+    def lags(group: str, tps: set[TopicPartition], at: Offsets) -> tuple[PartitionLag, ...]:
         return tuple(
             PartitionLag(
                 tp.topic.removeprefix(prefix),
@@ -127,20 +127,31 @@ def _read(
                 bounds[tp][1],
                 at.get(tp),
                 max(bounds[tp][1] - max(at.get(tp, 0), bounds[tp][0]), 0),
-                oldest.get(tp),
+                oldest[group].get(tp),
             )
             for tp in sorted(tps & set(bounds))
         )
 
     group_facts = (
-        GroupFacts(worker, "worker", lags(worker_tps, worker_at), members, _state(groups, worker)),
-        GroupFacts(projector, "projector", lags(projector_tps, projector_offsets), None),
+        GroupFacts(
+            worker, "worker", lags(worker, worker_tps, worker_at), members, _state(groups, worker)
+        ),
+        GroupFacts(projector, "projector", lags(projector, projector_tps, projector_offsets), None),
     )
     ticks = TickFacts(
         settings.tick_interval,
         tuple(TickPartition(tp.partition, handled.get(tp)) for tp in ticks_tps),
     )
     return KafkaFacts(PipelineFacts(broker, group_facts), ticks)
+
+
+def _unconsumed(
+    tps: set[TopicPartition], at: Offsets, bounds: Mapping[TopicPartition, tuple[int, int]]
+) -> dict[TopicPartition, int]:
+    """The first unconsumed offset of every partition that has one (the log start when the
+    group never committed, or when retention removed what it had not read)."""
+    starts = {tp: max(at.get(tp, 0), bounds[tp][0]) for tp in tps if tp in bounds}
+    return {tp: start for tp, start in starts.items() if start < bounds[tp][1]}
 
 
 def _partitions(described: list[dict[str, Any]], prefix: str) -> set[TopicPartition]:

@@ -21,6 +21,7 @@ def record_times(
     if not offsets:
         return {}
     consumer.assign(list(offsets))
+    consumer.resume(*offsets)  # the consumer may have paused some in an earlier call
     for tp, offset in offsets.items():
         consumer.seek(tp, offset)
     found: dict[TopicPartition, datetime] = {}
