@@ -5,7 +5,10 @@ unknown."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -14,12 +17,14 @@ from kafka.structs import OffsetAndMetadata
 
 from afterglow.broker.topics import ensure_topics
 from afterglow.config import Settings
+from afterglow.operations.deadletter_counts import DeadLetterTally
 from afterglow.operations.deadletter_facts import read_deadletters
 from afterglow.operations.kafka_facts import read_kafka
 from afterglow.operations.ledger_facts import UnknownSend, changelog_topic, read_unknown_sends
 from afterglow.operations.model import Verdict
 from afterglow.operations.pipeline_verdicts import pipeline_panel, ticks_panel
 from afterglow.operations.thresholds import Thresholds
+from afterglow.topic_reading import one_shot_consumer
 from afterglow.topics import DEADLETTER, INFUSIONS_COMPLETED, TICKS
 from afterglow.worker.deadletter import deadletter_record, encode
 
@@ -55,6 +60,25 @@ def commit(settings: Settings, group: str, offsets: dict[TopicPartition, int]) -
         consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()})
     finally:
         consumer.close(autocommit=False)
+
+
+@contextmanager
+def counting_consumer(settings: Settings) -> Iterator[KafkaConsumer]:
+    consumer = one_shot_consumer(settings, "tests", 10_000, check_crcs=False)
+    try:
+        yield consumer
+    finally:
+        consumer.close()
+
+
+def produce_letters(settings: Settings, letters: list[dict[str, Any]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    try:
+        for letter in letters:
+            producer.send(settings.topic(DEADLETTER), encode(letter))
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
 
 
 def test_a_group_behind_the_end_has_lag_in_records_and_seconds(kafka_settings: Settings) -> None:
@@ -112,15 +136,11 @@ def test_dead_letters_are_counted_by_source_topic_and_reason(kafka_settings: Set
         for n in range(2)
     ]
     letters.append(deadletter_record(source, "empty record value", None, b"", 1, 9, now))
-    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, acks="all")
-    try:
-        for letter in letters:
-            producer.send(kafka_settings.topic(DEADLETTER), encode(letter))
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
+    produce_letters(kafka_settings, letters)
 
-    facts = read_deadletters(kafka_settings, now + timedelta(seconds=5))
+    tally = DeadLetterTally(kafka_settings.topic_prefix)
+    with counting_consumer(kafka_settings) as consumer:
+        facts = read_deadletters(kafka_settings, consumer, now + timedelta(seconds=5), tally)
 
     counted = [(g.source_topic, g.reason, g.count, g.last_hour) for g in facts.groups]
     assert counted == [
@@ -129,6 +149,16 @@ def test_dead_letters_are_counted_by_source_topic_and_reason(kafka_settings: Set
     ]
     assert facts.oldest_at is not None
     assert facts.oldest_at <= now + timedelta(seconds=5)
+
+    # A tally kept from the last read reads only the new dead letter, and counts on.
+    produce_letters(kafka_settings, letters[-1:])
+    with counting_consumer(kafka_settings) as consumer:
+        later = read_deadletters(kafka_settings, consumer, now + timedelta(hours=2), tally)
+    assert [(g.count, g.last_24h) for g in later.groups] == [(2, 2), (2, 2)]
+    # Day-old dead letters stay counted but no longer colour the panel.
+    with counting_consumer(kafka_settings) as consumer:
+        next_day = read_deadletters(kafka_settings, consumer, now + timedelta(days=2), tally)
+    assert [(g.count, g.last_24h) for g in next_day.groups] == [(2, 0), (2, 0)]
 
 
 def test_only_the_latest_ledger_entry_of_a_send_key_counts(kafka_settings: Settings) -> None:
@@ -159,4 +189,6 @@ def test_only_the_latest_ledger_entry_of_a_send_key_counts(kafka_settings: Setti
     finally:
         producer.close()
 
-    assert read_unknown_sends(settings) == [UnknownSend("k-1", datetime.fromisoformat(claimed))]
+    with counting_consumer(settings) as consumer:
+        unknown = read_unknown_sends(settings, consumer)
+    assert unknown == [UnknownSend("k-1", datetime.fromisoformat(claimed))]
