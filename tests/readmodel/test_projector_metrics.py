@@ -1,13 +1,18 @@
-"""The projector's metrics: its lag per topic from what its consumer knows, served over
-HTTP only when a port is set."""
+"""The projector's metrics: its lag per topic from what its consumer knows, the worker
+group's lag from the broker, served over HTTP only when a port is set."""
 
 from __future__ import annotations
 
 import urllib.request
 
-from kafka import TopicPartition
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
+from afterglow.broker.topics import ensure_topics
+from afterglow.config import Settings
 from afterglow.readmodel.projector_metrics import ProjectorMetrics, serve
+from afterglow.topics import INFUSIONS_COMPLETED
 from tests.support.processes import free_port
 
 
@@ -53,3 +58,32 @@ def test_metrics_are_served_only_when_a_port_is_set() -> None:
         served[0].server_close()
     assert "afterglow_projector_records_total 3.0" in body
     assert "afterglow_projector_deadletters_total 1.0" in body
+
+
+@pytest.mark.kafka
+def test_the_worker_groups_lag_is_measured_from_its_commits(kafka_settings: Settings) -> None:
+    assert ensure_topics(kafka_settings).ok
+    group = f"{kafka_settings.topic_prefix}afterglow"
+    topic = kafka_settings.topic(INFUSIONS_COMPLETED)
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, acks="all")
+    try:
+        for _ in range(3):
+            producer.send(topic, b"{}", partition=1)
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=group
+    )
+    try:
+        consumer.commit({TopicPartition(topic, 1): OffsetAndMetadata(1, "", -1)})
+    finally:
+        consumer.close(autocommit=False)
+    metrics = ProjectorMetrics()
+    admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
+    try:
+        metrics.observe_worker_lag(admin, group, kafka_settings.topic_prefix)
+    finally:
+        admin.close()
+    labels = {"topic": INFUSIONS_COMPLETED}
+    assert metrics.registry.get_sample_value("afterglow_worker_lag_records", labels) == 2

@@ -1,6 +1,8 @@
 """Prometheus metrics of the projector process (docs/operators.md, "Monitor"): how far the
-read model is behind its topics, so that Grafana and alert rules see it without asking
-Kafka. Served on AFTERGLOW_PROJECTOR_METRICS_PORT when it is set (0: not served)."""
+read model is behind its topics, and how far the worker's consumer group is behind its
+inputs (the worker's Faust app does not export its lag; the projector already talks to
+the broker, and a stopped worker cannot report its own lag). Served on
+AFTERGLOW_PROJECTOR_METRICS_PORT when it is set (0: not served, nothing measured)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from collections.abc import Iterable
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import OffsetSpec
 from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
@@ -41,6 +44,14 @@ class ProjectorMetrics:
             registry=self.registry,
         )
 
+        self.worker_lag = Gauge(
+            "afterglow_worker_lag_records",
+            "Records of a topic the worker's consumer group has not committed yet (the "
+            "broker's end minus the group's committed offset, summed over partitions).",
+            ["topic"],
+            registry=self.registry,
+        )
+
     def batch(self, records: int, deadletters: int) -> None:
         self.records.inc(records)
         self.deadletters.inc(deadletters)
@@ -63,6 +74,22 @@ class ProjectorMetrics:
             lag[name] = lag.get(name, 0) + behind
         for name, records in lag.items():
             self.lag.labels(name).set(records)
+
+    def observe_worker_lag(self, admin: KafkaAdminClient, group: str, prefix: str) -> None:
+        """Three requests to the broker; a failure leaves the last values (the next look
+        tries again)."""
+        try:
+            committed = admin.list_group_offsets({group: None})[group]
+            partitions = {tp: m.offset for tp, m in committed.items() if m.offset >= 0}
+            ends = admin.list_partition_offsets(dict.fromkeys(partitions, OffsetSpec.LATEST))
+        except KafkaError:
+            return
+        lag: dict[str, int] = {}
+        for tp, offset in partitions.items():
+            name = tp.topic.removeprefix(prefix)
+            lag[name] = lag.get(name, 0) + max(ends[tp].offset - offset, 0)
+        for name, records in lag.items():
+            self.worker_lag.labels(name).set(records)
 
 
 def serve(metrics: ProjectorMetrics, host: str, port: int) -> tuple[WSGIServer, Thread] | None:
