@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # open before publishing a clinician's action). Empty means this machine's worker, on
     # `worker_web_host`/`worker_web_port` (docs/operators.md, "Alerts").
     worker_url: str = Field(default="", validation_alias="AFTERGLOW_WORKER_URL")
+    # The projector's /metrics (docs/operators.md, "Monitor"), on `worker_web_host`; 0: none.
+    projector_metrics_port: int = Field(
+        default=0, ge=0, validation_alias="AFTERGLOW_PROJECTOR_METRICS_PORT"
+    )
     web_host: str = Field(default="127.0.0.1", validation_alias="AFTERGLOW_WEB_HOST")
     web_port: int = Field(default=8000, validation_alias="AFTERGLOW_WEB_PORT")
     # The read model (docs/operators.md, "Read model"): SQLAlchemy URL; empty means the

@@ -61,3 +61,29 @@ def test_a_carrier_opt_out_the_broker_refuses_is_sent_again_and_saved_only_after
     consent, saved_meanwhile = asyncio.run(scenario())
     assert saved_meanwhile is None
     assert [c["action"] for c in consent] == ["opt_out"]
+
+
+def test_each_status_a_text_reaches_is_counted_once_and_free_text_is_not_a_label(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> Any:
+        shell = build_shell(tmp_path)
+        for sid, status in [
+            ("SM-1", "sent"),
+            ("SM-1", "delivered"),
+            ("SM-1", "sent"),  # late and out of order: no new status
+            ("SM-1", "delivered"),  # repeated
+            ("SM-2", "carrier says \x1b[2J"),
+        ]:
+            record = {**_callback(sid), "status": status, "error_code": None}
+            await shell.deliver("afterglow.sms.status", record, sid)
+        return shell.context.metrics.registry
+
+    registry = asyncio.run(scenario())
+
+    def counted(status: str) -> float | None:
+        return registry.get_sample_value("afterglow_sms_delivery_status_total", {"status": status})
+
+    assert counted("sent") == 1
+    assert counted("delivered") == 1
+    assert counted("other") == 1

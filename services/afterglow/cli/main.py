@@ -13,6 +13,7 @@ from afterglow.cli import (
     report_cmd,
     schedule_cmd,
     serve_cmd,
+    status_cmd,
     up_cmd,
     users_cmd,
     warnings_cmd,
@@ -38,6 +39,7 @@ app.command("schedule")(schedule_cmd.schedule)
 app.command("audit")(audit_cmd.audit)
 app.command("warnings")(warnings_cmd.warnings)
 app.command("projector")(projector_cmd.projector)
+app.command("status")(status_cmd.status)
 
 
 def main() -> None:

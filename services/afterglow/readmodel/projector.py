@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy import Engine
@@ -37,6 +37,7 @@ from afterglow.readmodel.projection import (
     decode,
     project,
 )
+from afterglow.readmodel.projector_metrics import ProjectorMetrics, serve
 from afterglow.readmodel.upserts import Upsert, apply
 from afterglow.topics import DEADLETTER
 from afterglow.validation import InvalidEvent, SchemaCatalog, default_catalog
@@ -49,6 +50,8 @@ _MAX_POLL_RECORDS = 2000
 _REPORT_EVERY_S = 30.0
 _REFRESH_EVERY_S = 60.0
 _CONNECT_TIMEOUT_MS = 10_000
+_LAG_EVERY_S = 5.0
+_WORKER_LAG_EVERY_S = 15.0
 _REBUILD_READ_TIMEOUT_S = 600.0
 
 
@@ -269,7 +272,11 @@ def run(settings: Settings, stop: threading.Event) -> Counts:
     assignment = _Assignment(consumer, projector)
     assignment.refresh()
     log.info("projecting %d topics into %s", len(projector.topics), _safe_url(engine))
-    reported = time.monotonic()
+    metrics = ProjectorMetrics()
+    server = serve(metrics, settings.worker_web_host, settings.projector_metrics_port)
+    admin = _admin(settings) if server is not None else None
+    reported = observed = time.monotonic()
+    worker_observed = 0.0
     try:
         while not stop.is_set():
             if not assignment.partitions:
@@ -277,20 +284,46 @@ def run(settings: Settings, stop: threading.Event) -> Counts:
             else:
                 batch = consumer.poll(timeout_ms=_POLL_MS)
                 if batch:
+                    dead_before = projector.counts.deadletters
                     offsets = projector.handle(batch)
                     _commit_to_kafka(consumer, offsets)
+                    read = sum(len(records) for records in batch.values())
+                    metrics.batch(read, projector.counts.deadletters - dead_before)
             now = time.monotonic()
+            if now - observed >= _LAG_EVERY_S:
+                observed = now
+                metrics.observe_lag(consumer, assignment.partitions, settings.topic_prefix)
+            if admin is not None and now - worker_observed >= _WORKER_LAG_EVERY_S:
+                worker_observed = now
+                metrics.observe_worker_lag(admin, settings.app_id, settings.topic_prefix)
             if now - assignment.checked >= _REFRESH_EVERY_S:
                 assignment.refresh()
             if now - reported >= _REPORT_EVERY_S:
                 reported = now
                 _report(projector.counts)
     finally:
+        if server is not None:
+            server[0].shutdown()
+            server[0].server_close()
+        if admin is not None:
+            admin.close()
         _report(projector.counts)
         consumer.close(autocommit=False)
         deadletters.close()
         engine.dispose()
     return projector.counts
+
+
+def _admin(settings: Settings) -> KafkaAdminClient | None:
+    """For the worker's lag metric only: without it the projector still projects."""
+    try:
+        return KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"{settings.app_id}-projector-metrics",
+        )
+    except KafkaError as error:
+        log.warning("no worker lag metric: %s", type(error).__name__)
+        return None
 
 
 def _commit_to_kafka(consumer: KafkaConsumer, offsets: Mapping[TopicPartition, int]) -> None:

@@ -38,6 +38,13 @@ class WorkerMetrics:
             ["category", "outcome"],
             registry=self.registry,
         )
+        self.deliveries = Counter(
+            "afterglow_sms_delivery_status_total",
+            "Texts reaching a delivery status the provider reported (queued, sent, delivered, "
+            "undelivered, failed, read; other: a status Twilio does not document).",
+            ["status"],
+            registry=self.registry,
+        )
         self.clinical_events = Counter(
             "afterglow_clinical_events_total",
             "Clinical events from conversations, by type (no patient data in labels).",

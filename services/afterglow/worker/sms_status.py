@@ -10,7 +10,7 @@ from typing import Any
 
 from afterglow.audit.records import CARRIER, audit_record
 from afterglow.sms.gateway import TWILIO_ERROR_KINDS, FailureKind
-from afterglow.sms.ledger import advance_delivery
+from afterglow.sms.ledger import advance_delivery, delivery_rank
 from afterglow.topics import AUDIT, CONSENT, SMS_STATUS
 from afterglow.worker.context import WorkerContext
 
@@ -51,7 +51,12 @@ class DeliveryTracker:
             at = self.context.arrival_time(data["received_at"])
             await self.flag_failure(delivery["patient_id"], kind, code, data["message_sid"], at)
         self.deliveries[sid] = delivery  # saved once the flags above are in Kafka
-        return "accepted" if delivery["status"] != previous else "duplicate"
+        if delivery["status"] == previous:
+            return "duplicate"
+        # A status from the callback is free text: only documented ones become label values.
+        known = delivery_rank(delivery["status"]) >= 0
+        self.context.metrics.deliveries.labels(delivery["status"] if known else "other").inc()
+        return "accepted"
 
     async def flag_failure(
         self,
