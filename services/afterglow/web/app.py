@@ -21,6 +21,7 @@ from afterglow.web.alert_routes import register_alert_routes
 from afterglow.web.auth import login_middleware
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
+from afterglow.web.patient_list_routes import register_patient_list_routes
 from afterglow.web.patient_routes import register_patient_routes
 from afterglow.web.simulator_routes import register_simulator_routes
 from afterglow.web.spool import Spool, SpoolDrainer
@@ -87,14 +88,12 @@ def create_web_app(
         lookup = alert_lookup or worker_alert_lookup(app, settings)
         register_alert_routes(app, settings, publish, lookup)
         if accounts is not None:
+            clinics = load_clinics(settings.clinics_file)
             register_inbox_routes(
-                app,
-                accounts.engine,
-                load_clinics(settings.clinics_file),
-                AlertActions(publish, lookup, clock),
-                clock,
+                app, accounts.engine, clinics, AlertActions(publish, lookup, clock), clock
             )
-            register_patient_routes(app, accounts.engine, publish, clock)
+            register_patient_list_routes(app, accounts.engine, clinics, clock)
+            register_patient_routes(app, accounts.engine, publish, clock, clinics)
     return app
 
 

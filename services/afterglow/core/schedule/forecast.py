@@ -54,7 +54,7 @@ def overdue(checkins: Iterable[SentCheckin], now: datetime) -> set[str]:
     """Check-ins sent more than OVERDUE_AFTER ago and never answered (missed ones
     included), since the patient's latest answer: how many in a row went unanswered."""
     sent = list(checkins)
-    answers = [c.sent_at for c in sent if c.answered_at is not None]
+    answers = [c.answered_at for c in sent if c.answered_at is not None]
     since = max(answers) if answers else None
     return {
         c.occurrence_id
