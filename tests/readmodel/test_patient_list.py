@@ -1,9 +1,10 @@
 """The patient list's query (docs/operators.md, "The patient list"): only the user's
-clinics, riskiest first, searched by name or id with wildcards taken literally, paged."""
+clinics, riskiest first, searched by name or id with wildcards taken literally, paged; on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,21 @@ from afterglow.readmodel import database
 from afterglow.readmodel.patient_list import PAGE_SIZE, ListQuery, PatientPage, patient_list
 from afterglow.readmodel.projection import Position, project
 from afterglow.topics import PATIENTS
+from tests.postgres_fixtures import DATABASES
 from tests.support.patient_story import Story, day, write
 
 NOW = day(100)
 EVERYONE = ListQuery()
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = database.create_readmodel_engine(f"sqlite:///{tmp_path / 'rm.sqlite3'}")
+@pytest.fixture(params=DATABASES)
+def engine(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    if request.param == "postgresql":
+        create: Callable[[], str] = request.getfixturevalue("postgres_database")
+        url = create()
+    else:
+        url = f"sqlite:///{tmp_path / 'rm.sqlite3'}"
+    engine = database.create_readmodel_engine(url)
     database.upgrade(engine)
     yield engine
     engine.dispose()

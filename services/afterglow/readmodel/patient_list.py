@@ -151,8 +151,8 @@ def patient_list(
 
 def _overdue_count(now: datetime) -> ScalarSelect[int]:
     """core/schedule/forecast.overdue in SQL: sent, unanswered, sent more than
-    OVERDUE_AFTER before `now`, and after the patient's latest answer. The indexes
-    (patient_id, completed_at) and (patient_id, due_at) make both parts one seek."""
+    OVERDUE_AFTER before `now`, and after the patient's latest answer; both parts are
+    seeks in the index (patient_id, completed_at, due_at)."""
     answered = checkins.alias("answered")
     last_answer = (
         select(func.max(answered.c.completed_at))
@@ -165,10 +165,10 @@ def _overdue_count(now: datetime) -> ScalarSelect[int]:
         select(func.count())
         .where(
             checkins.c.patient_id == patients.c.patient_id,
-            # A range on (patient_id, due_at): "" sorts before every time.
+            checkins.c.completed_at.is_(None),
+            # "" sorts before every time: no answer yet counts every sent check-in.
             checkins.c.due_at > func.coalesce(last_answer, ""),
             checkins.c.due_at < cutoff,
-            checkins.c.completed_at.is_(None),
         )
         .scalar_subquery()
     )

@@ -89,9 +89,9 @@ checkins = Table(
     Column("completed_at", Text),
     Column("incomplete_at", Text),
     Column("difficulty", Integer),
-    # The patient list's overdue check-ins (readmodel/patient_list.py): one seek each.
-    Index("ix_checkins_patient_due", "patient_id", "due_at"),
-    Index("ix_checkins_patient_completed", "patient_id", "completed_at"),
+    # The patient list's overdue check-ins (readmodel/patient_list.py): the latest answer
+    # and the unanswered ones since, each a seek in this index alone.
+    Index("ix_checkins_patient_answered", "patient_id", "completed_at", "due_at"),
 )
 
 assessments = Table(

@@ -21,14 +21,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_alerts_patient_status", "alerts", ["patient_id", "status", "priority"], unique=False
     )
-    op.create_index("ix_checkins_patient_due", "checkins", ["patient_id", "due_at"], unique=False)
     op.create_index(
-        "ix_checkins_patient_completed", "checkins", ["patient_id", "completed_at"], unique=False
+        "ix_checkins_patient_answered",
+        "checkins",
+        ["patient_id", "completed_at", "due_at"],
+        unique=False,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_checkins_patient_completed", table_name="checkins")
-    op.drop_index("ix_checkins_patient_due", table_name="checkins")
+    op.drop_index("ix_checkins_patient_answered", table_name="checkins")
     op.drop_index("ix_alerts_patient_status", table_name="alerts")
     op.drop_index("ix_patients_clinic", table_name="patients")
