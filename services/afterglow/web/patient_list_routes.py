@@ -5,6 +5,7 @@ from baseline, status and overdue check-ins; searchable by name or id (docs/oper
 from __future__ import annotations
 
 import asyncio
+import re
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -17,7 +18,7 @@ from afterglow.registry.clinics import ClinicDirectory
 from afterglow.web.auth import active_session
 from afterglow.web.pages import page
 
-_MAX_PAGE = 100_000
+_PAGE = re.compile(r"[1-9][0-9]{0,5}")  # ASCII digits only; more pages than that is a typo
 
 
 def _wanted(request: web.Request) -> ListQuery:
@@ -26,7 +27,7 @@ def _wanted(request: web.Request) -> ListQuery:
     return ListQuery(
         clinic_id=query.get("clinic", "")[:MAX_QUERY] or None,
         text=query.get("q", "")[:MAX_QUERY],
-        page=min(int(number), _MAX_PAGE) if number.isdigit() and int(number) > 0 else 1,
+        page=int(number) if _PAGE.fullmatch(number) else 1,
     )
 
 
