@@ -10,7 +10,9 @@ one clinic (default 10,000), 20 PHQ-9 assessments each with their nine answers a
 clinical events, an induction of six infusions, 25 check-ins (a few missed or open) and
 one open alert for every second patient; then times what the route does for a request:
 the list query, the status of the page's patients (their events folded through the rule
-engine) and the template, for the first page, a later page and a name search.
+engine) and the template, for the first page, a later page and a name search; and the
+patient page of one of them (its record, status, chart data and plan, the template; not
+the audit record, which goes to Kafka).
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from afterglow.core.rules.config import RuleConfig
+from afterglow.core.schedule.config import ScheduleConfig
 from afterglow.readmodel import database
-from afterglow.readmodel.patient_history import statuses
+from afterglow.readmodel.patient_history import opted_out, rule_events, statuses
 from afterglow.readmodel.patient_list import ListQuery, patient_list
+from afterglow.readmodel.queries import patient_record
 from afterglow.readmodel.tables import (
     alerts,
     assessment_items,
@@ -41,6 +45,7 @@ from afterglow.readmodel.tables import (
     patients,
 )
 from afterglow.web.pages import environment
+from afterglow.web.patient_view import patient_view
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 START = NOW - timedelta(days=330)
@@ -156,6 +161,21 @@ def request_time(engine: Engine, wanted: ListQuery) -> float:
     return time.perf_counter() - started
 
 
+def page_time(engine: Engine, patient_id: str) -> float:
+    """The patient page: its record, its events, the view, the template (not the audit)."""
+    started = time.perf_counter()
+    with engine.connect() as db:
+        record = patient_record(db, patient_id, [CLINIC])
+        assert record is not None
+        events = rule_events(db, [patient_id]).get(patient_id, [])
+        stopped = opted_out(db, patient_id)
+    view = patient_view(record, events, stopped, NOW, RuleConfig(), ScheduleConfig())
+    environment().get_template("patient.html").render(
+        record=record, view=view, user=None, csrf_token=""
+    )
+    return time.perf_counter() - started
+
+
 def _report(name: str, run: Callable[[], float], times: int) -> None:
     run()  # warm the caches once
     samples = sorted(run() * 1000 for _ in range(times))
@@ -182,6 +202,7 @@ def main() -> None:
     _report("first page", lambda: request_time(engine, ListQuery()), args.runs)
     _report("page 100", lambda: request_time(engine, ListQuery(page=100)), args.runs)
     _report("search '0042'", lambda: request_time(engine, ListQuery(text="0042")), args.runs)
+    _report("patient page", lambda: page_time(engine, "pt-004242"), args.runs)
     engine.dispose()
 
 
