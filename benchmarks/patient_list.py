@@ -79,6 +79,11 @@ def fill(engine: Engine, count: int, seed: int = 7) -> None:
             db.execute(insert(checkins), rows["checkins"])
             if rows["alerts"]:
                 db.execute(insert(alerts), rows["alerts"])
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does within a minute of a bulk load; without statistics the
+        # planner guesses at the correlated subqueries' indexes.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+            db.exec_driver_sql("ANALYZE")
 
 
 def _event(pid: str, event_id: str, kind: str, at: datetime, **extra: Any) -> dict[str, Any]:

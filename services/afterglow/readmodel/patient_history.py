@@ -26,22 +26,30 @@ def rule_events(db: Connection, patient_ids: Collection[str]) -> dict[str, list[
     """Each patient's events in time order (record order within an instant)."""
     if not patient_ids:
         return {}
-    wanted = sorted(patient_ids)
+    rows = [
+        dict(row._mapping)
+        for row in db.execute(
+            select(clinical_events)
+            .where(clinical_events.c.patient_id.in_(sorted(patient_ids)))
+            .order_by(
+                clinical_events.c.patient_id, clinical_events.c.at, clinical_events.c.event_id
+            )
+        )
+    ]
+    # By the assessments' own ids (primary key lookups): a join on the patient instead
+    # let PostgreSQL scan every answer of every patient.
+    assessed = [r["event_id"] for r in rows if r["type"] == "assessment_completed"]
     answers: dict[str, list[Any]] = defaultdict(lambda: [None] * 9)
-    for event_id, item, answer in db.execute(
-        select(assessment_items.c.event_id, assessment_items.c.item, assessment_items.c.answer)
-        .join(clinical_events, clinical_events.c.event_id == assessment_items.c.event_id)
-        .where(clinical_events.c.patient_id.in_(wanted))
-    ):
-        if 1 <= item <= 9:
-            answers[event_id][item - 1] = answer
+    if assessed:
+        for event_id, item, answer in db.execute(
+            select(
+                assessment_items.c.event_id, assessment_items.c.item, assessment_items.c.answer
+            ).where(assessment_items.c.event_id.in_(assessed))
+        ):
+            if 1 <= item <= 9:
+                answers[event_id][item - 1] = answer
     events: dict[str, list[ClinicalEvent]] = defaultdict(list)
-    for row in db.execute(
-        select(clinical_events)
-        .where(clinical_events.c.patient_id.in_(wanted))
-        .order_by(clinical_events.c.patient_id, clinical_events.c.at, clinical_events.c.event_id)
-    ):
-        record = dict(row._mapping)
+    for record in rows:
         if record["type"] == "assessment_completed":
             items = answers.get(record["event_id"])
             if items is None or None in items:
