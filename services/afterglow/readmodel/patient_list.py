@@ -124,7 +124,7 @@ def patient_list(
             priority_col.asc().nulls_last(),
             overdue.desc(),
             last_total_col.desc().nulls_last(),
-            patients.c.display_name,
+            patients.c.display_name.asc().nulls_last(),  # the same on both databases
             pid,
         )
         .limit(PAGE_SIZE)
