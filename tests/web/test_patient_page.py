@@ -20,6 +20,7 @@ from afterglow.topics import (
 )
 from afterglow.validation import default_catalog
 from tests.sms.fakes import RecordingPublisher
+from tests.support.patient_story import Story, write
 from tests.support.records import patient
 from tests.web.test_inbox import NOW, Client, _log_in, _project, _run
 
@@ -129,5 +130,39 @@ def test_logged_out_the_page_redirects_to_the_login(tmp_path: Path) -> None:
         async with client.get("/patients/pt-1", allow_redirects=False) as response:
             assert response.status == 303
             assert response.headers["Location"].startswith("/login?next=")
+
+    _run(tmp_path, scenario)
+
+
+def test_the_page_shows_the_status_the_chart_data_and_the_check_in_plan(tmp_path: Path) -> None:
+    async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
+        write(
+            engine,
+            Story("pt-1").infusion(0).infusion(2).answered(7, 6, item9=1).infusion(60)
+            .answered(70, 5).missed(75).sent(91),
+        )  # fmt: skip
+        await _log_in(client, "lee@a.example")
+        async with client.get("/patients/pt-1") as response:
+            html = await response.text()
+        # Baseline 18 (registration); 5 is under half of it.
+        assert 'data-status="responder"' in html
+        assert '<span id="change">-13</span>' in html
+        assert "1 check-in missed in a row" in html
+        assert 'data-baseline="18" data-response="9.0" data-remission="5"' in html
+        assert re.findall(r'data-total="(\d+)" data-item9="(\d*)"', html) == [
+            ("6", "1"),
+            ("5", "0"),
+        ]
+        assert re.findall(r'data-role="(\w+)"', html) == ["series_start", "in_series", "booster"]
+        assert "The chart needs JavaScript" in html  # in <noscript>
+        assert '<script src="/static/patient-chart.js" defer></script>' in html
+        plan = dict(re.findall(r'data-occurrence-id="([^"]+)" data-outcome="(\w+)"', html))
+        assert plan["occ-70"] == "answered"
+        assert plan["occ-75"] == "missed"
+        assert plan["occ-91"] == "open"
+        assert len(re.findall(r'class="overdue"', html)) == 2  # the missed one and day 91
+        # The planner's next follow-ups after the booster of day 60 (2026-10-31, Chicago).
+        planned = [k for k, v in plan.items() if v == "planned"]
+        assert planned[:2] == ["pt-1:inf60:d042", "pt-1:inf60:d056"]
 
     _run(tmp_path, scenario)

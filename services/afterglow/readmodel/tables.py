@@ -48,6 +48,7 @@ patients = Table(
     # keeps its name). See `removed`.
     Column("version", Text),
     Column("removed_version", Text),
+    Index("ix_patients_clinic", "clinic_id"),
 )
 
 clinicians = Table(
@@ -88,6 +89,9 @@ checkins = Table(
     Column("completed_at", Text),
     Column("incomplete_at", Text),
     Column("difficulty", Integer),
+    # The patient list's overdue check-ins (readmodel/patient_list.py): the latest answer
+    # and the unanswered ones since, each a seek in this index alone.
+    Index("ix_checkins_patient_answered", "patient_id", "completed_at", "due_at"),
 )
 
 assessments = Table(
@@ -157,6 +161,8 @@ alerts = Table(
     Column("version", Text, nullable=False),
     Index("ix_alerts_status_priority", "status", "priority"),
     Index("ix_alerts_patient", "patient_id"),
+    # The patient list's most urgent open alert per patient, from the index alone.
+    Index("ix_alerts_patient_status", "patient_id", "status", "priority"),
 )
 
 # What happened to an alert and who did it (afterglow.audit records that name an alert).

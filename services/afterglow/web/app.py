@@ -22,6 +22,7 @@ from afterglow.web.auth import login_middleware
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
 from afterglow.web.outcomes_routes import register_outcomes_routes
+from afterglow.web.patient_list_routes import register_patient_list_routes
 from afterglow.web.patient_routes import register_patient_routes
 from afterglow.web.simulator_routes import register_simulator_routes
 from afterglow.web.spool import Spool, SpoolDrainer
@@ -93,10 +94,9 @@ def create_web_app(
                 app, accounts.engine, clinics, AlertActions(publish, lookup, clock), clock
             )
             register_alert_page_routes(app, accounts.engine, clinics, publish, clock)
-            register_patient_routes(app, accounts.engine, publish, clock)
-            register_outcomes_routes(
-                app, accounts.engine, load_clinics(settings.clinics_file), clock
-            )
+            register_patient_list_routes(app, accounts.engine, clinics, clock)
+            register_patient_routes(app, accounts.engine, publish, clock, clinics)
+            register_outcomes_routes(app, accounts.engine, clinics, clock)
     return app
 
 

@@ -1,6 +1,6 @@
-"""The patient page: scores, infusions, check-ins, alerts with who did what, and the text
-conversation, from the read model; every view is recorded on the audit trail
-(docs/operators.md, "Accounts")."""
+"""The patient page: status, the PHQ-9 chart and its table, infusions, the check-in plan past
+and future, alerts with who did what, and the text conversation, from the read model; every
+view is recorded on the audit trail (docs/operators.md, "Accounts", "The patient page")."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ from sqlalchemy import Engine
 
 from afterglow.audit.records import audit_record
 from afterglow.clock import Clock
+from afterglow.core.events import ClinicalEvent
+from afterglow.readmodel.patient_history import opted_out, rule_events
 from afterglow.readmodel.queries import PatientRecord, patient_record
+from afterglow.registry.clinics import ClinicDirectory
 from afterglow.topics import AUDIT
 from afterglow.web.auth import active_session
 from afterglow.web.pages import page
+from afterglow.web.patient_view import patient_view
 from afterglow.web.twilio_webhooks import Publish
 
 log = logging.getLogger(__name__)
@@ -26,8 +30,15 @@ _MAX_ID = 128
 AUDIT_TIMEOUT_S = 3.0
 
 
+Loaded = tuple[PatientRecord, list[ClinicalEvent], bool]
+
+
 def register_patient_routes(
-    app: web.Application, engine: Engine, publish: Publish, clock: Clock
+    app: web.Application,
+    engine: Engine,
+    publish: Publish,
+    clock: Clock,
+    clinics: ClinicDirectory,
 ) -> None:
     async def show(request: web.Request) -> web.Response:
         session = active_session(request)
@@ -36,19 +47,26 @@ def register_patient_routes(
             raise web.HTTPNotFound(text="no such patient")
         visible = session.user.patient_clinics()
 
-        def load() -> PatientRecord | None:
+        def load() -> Loaded | None:
             with engine.connect() as db:
-                return patient_record(db, patient_id, visible)
+                record = patient_record(db, patient_id, visible)
+                if record is None:
+                    return None
+                events = rule_events(db, [patient_id]).get(patient_id, [])
+                return record, events, opted_out(db, patient_id)
 
-        record = await asyncio.to_thread(load)
-        if record is None:
+        loaded = await asyncio.to_thread(load)
+        if loaded is None:
             raise web.HTTPNotFound(text="no such patient")
+        record, events, stopped = loaded
+        now = clock.now()
+        settings = clinics.get(str(record.patient["clinic_id"]))
         viewed = audit_record(
             event_id=f"view:{uuid.uuid4().hex}",
             patient_id=patient_id,
             action="viewed",
             actor=session.user.email,
-            at=clock.now(),
+            at=now,
             clinic_id=str(record.patient["clinic_id"]),
             via="dashboard",
             detail="patient page",
@@ -69,6 +87,7 @@ def register_patient_routes(
             user=session.user,
             csrf_token=session.csrf_token,
             record=record,
+            view=patient_view(record, events, stopped, now, settings.rules, settings.schedule),
         )
 
     # `.+`: a patient id may hold "/" (sent as %2F, decoded before routing).
