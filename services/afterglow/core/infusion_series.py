@@ -1,4 +1,6 @@
-"""Which infusion starts a series and which is a booster (docs/rules.md, "Infusion series").
+"""Which infusion starts a series, which belong to its induction and which are boosters
+(docs/rules.md, "Infusion series"). The patient chart marks them and the clinic outcomes
+count them: both read this module, so they cannot disagree.
 
 Pure: infusion times in, one role per infusion out.
 """
@@ -9,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-# An induction gives about six infusions over two to three weeks, a few days apart (the
-# synthetic cohort's days 0-11); a longer gap ends the series.
-SERIES_GAP = timedelta(days=14)
+# Infusions up to 28 days after a series' first infusion are its induction; later ones
+# are boosters (an induction course takes 2-4 weeks).
+INDUCTION = timedelta(days=28)
 
 
 class InfusionRole(StrEnum):
@@ -20,18 +22,31 @@ class InfusionRole(StrEnum):
     BOOSTER = "booster"
 
 
-def infusion_roles(times: Sequence[datetime]) -> list[InfusionRole]:
-    """The role of each infusion of `times` (oldest first). Infusions at most SERIES_GAP
-    apart form one series; the patient's first series starts with SERIES_START, as does any
-    later series of two or more (a new induction); a later series of one is a booster."""
-    runs: list[list[int]] = []
-    for index, at in enumerate(times):
-        if runs and at - times[runs[-1][-1]] <= SERIES_GAP:
-            runs[-1].append(index)
+def series_groups(times: Sequence[datetime], follow_up: timedelta) -> list[list[datetime]]:
+    """`times` (any order) grouped into series, oldest first. An infusion more than
+    `follow_up` after the previous one (the rules' follow-up had ended) starts a new series;
+    every other infusion continues the current one."""
+    groups: list[list[datetime]] = []
+    for at in sorted(times):
+        if groups and at - groups[-1][-1] <= follow_up:
+            groups[-1].append(at)
         else:
-            runs.append([index])
-    roles = [InfusionRole.IN_SERIES] * len(times)
-    for number, run in enumerate(runs):
-        single_later = number > 0 and len(run) == 1
-        roles[run[0]] = InfusionRole.BOOSTER if single_later else InfusionRole.SERIES_START
+            groups.append([at])
+    return groups
+
+
+def is_booster(at: datetime, series_start: datetime) -> bool:
+    return at - series_start > INDUCTION
+
+
+def infusion_roles(times: Sequence[datetime], follow_up: timedelta) -> list[InfusionRole]:
+    """The role of each infusion of `times` (oldest first)."""
+    roles: list[InfusionRole] = []
+    for group in series_groups(times, follow_up):
+        start = group[0]
+        roles.append(InfusionRole.SERIES_START)
+        roles.extend(
+            InfusionRole.BOOSTER if is_booster(at, start) else InfusionRole.IN_SERIES
+            for at in group[1:]
+        )
     return roles

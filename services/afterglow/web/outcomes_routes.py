@@ -10,8 +10,8 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from afterglow.clock import Clock
+from afterglow.core.infusion_series import INDUCTION
 from afterglow.core.outcomes.report import OutcomesReport, Period, period_or_default
-from afterglow.core.outcomes.series import INDUCTION
 from afterglow.readmodel.outcomes import clinic_outcomes
 from afterglow.registry.clinics import ClinicDirectory
 from afterglow.web.auth import active_session

@@ -51,7 +51,7 @@ def patient_view(
         str(patient["patient_id"]), events, now, patient.get("baseline_phq9"), rules
     )
     times = [str(i["completed_at"]) for i in record.infusions]
-    roles = infusion_roles([datetime.fromisoformat(t) for t in times])
+    roles = infusion_roles([datetime.fromisoformat(t) for t in times], rules.follow_up)
     baseline = status.baseline
     responds = baseline is not None and baseline >= rules.response_baseline_min
     return PatientView(

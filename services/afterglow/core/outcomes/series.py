@@ -10,12 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from afterglow.core.infusion_series import is_booster, series_groups
 from afterglow.core.rules.config import RuleConfig
 from afterglow.core.rules.engine import meets_relapse_criterion, meets_response
 
-# Infusions up to 28 days after a series' first infusion are its induction; later ones
-# are boosters (an induction course takes 2-4 weeks).
-INDUCTION = timedelta(days=28)
 WEEKS = (4, 8, 12)
 # A week's score is the assessment nearest to day 7 x week, at most 7 days either side:
 # the check-in plan asks on days 28, 56 and 84 (docs/rules.md), and windows do not overlap.
@@ -50,19 +48,12 @@ class Series:
 
     @property
     def boosters(self) -> int:
-        return sum(1 for at in self.infusions if at - self.start > INDUCTION)
+        return sum(1 for at in self.infusions if is_booster(at, self.start))
 
 
 def series_of(history: PatientHistory, now: datetime, config: RuleConfig) -> list[Series]:
-    """An infusion after follow-up has ended (`config.follow_up` after the previous
-    infusion, docs/rules.md) starts a new series; any earlier one continues the series."""
-    infusions = sorted(at for at in history.infusions if at <= now)
-    starts: list[list[datetime]] = []
-    for at in infusions:
-        if starts and at - starts[-1][-1] <= config.follow_up:
-            starts[-1].append(at)
-        else:
-            starts.append([at])
+    """The patient's series (docs/rules.md, "Infusion series") up to `now`."""
+    starts = series_groups([at for at in history.infusions if at <= now], config.follow_up)
     scores = sorted(history.scores, key=lambda s: s.at)
     out: list[Series] = []
     for number, group in enumerate(starts, start=1):
