@@ -117,11 +117,19 @@ def test_a_clinician_of_clinic_b_finds_nothing_of_clinic_a(
     expect(page.locator(f'tr[data-alert-id="{alert_id}"]')).to_have_count(0)
     token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
     assert token
-    for path in ("/patients/pt-a2", "/patients/pt-a1", f"/inbox/alerts/{alert_id}"):
+    for path in (
+        "/patients/pt-a2",
+        "/patients/pt-a1",
+        f"/inbox/alerts/{alert_id}",
+        "/clinics/clinic-a/outcomes",
+    ):
         response = page.goto(f"{url}{path}")
         assert response is not None
         assert response.status == 404, path
         assert "Ben Example" not in page.content()
+    for path in ("/patients", "/patients?clinic=clinic-a", "/patients?q=Ben"):
+        page.goto(f"{url}{path}")
+        assert "Ben Example" not in page.content(), path
     for action, form in [
         ("acknowledge", {"csrf_token": token}),
         ("resolve", {"csrf_token": token, "outcome": "reached_plan_made"}),
@@ -140,6 +148,9 @@ def test_logged_out_every_patient_url_leads_to_the_login(dashboard: Dashboard, p
         "/inbox/rows",
         "/patients/pt-a2",
         "/patients/no-such-patient",
+        "/patients",
+        "/patients?q=Ben",
+        "/clinics/clinic-a/outcomes",
         f"/inbox/alerts/{dashboard.crisis_alert_id}",
     ):
         page.goto(f"{url}{path}")
@@ -186,4 +197,16 @@ def test_no_serious_accessibility_violations(dashboard: Dashboard, page: Page) -
     check("patient page")
     page.goto(f"{url}/inbox/alerts/{dashboard.crisis_alert_id}")
     check("alert page")
-    assert found == {"login": [], "inbox": [], "patient page": [], "alert page": []}
+    page.goto(f"{url}/patients")
+    expect(page.locator("main")).to_contain_text("Ben Example")
+    check("patient list")
+    page.goto(f"{url}/clinics/clinic-a/outcomes")
+    check("outcomes page")
+    assert found == {
+        "login": [],
+        "inbox": [],
+        "patient page": [],
+        "alert page": [],
+        "patient list": [],
+        "outcomes page": [],
+    }
