@@ -5,30 +5,22 @@ recorded on the audit trail (docs/operators.md, "Alerts on the dashboard")."""
 from __future__ import annotations
 
 import asyncio
-import logging
-import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 
 from aiohttp import web
 from sqlalchemy import Engine
 
-from afterglow.audit.records import audit_record
 from afterglow.clock import Clock
 from afterglow.core.alerting.actions import Outcome
 from afterglow.readmodel.alert_queries import AlertDetail, alert_detail
-from afterglow.readmodel.queries import InboxAlert
 from afterglow.registry.clinics import ClinicDirectory
-from afterglow.topics import AUDIT
 from afterglow.web.auth import active_session
 from afterglow.web.inbox_routes import inbox_row
 from afterglow.web.pages import page
 from afterglow.web.twilio_webhooks import Publish
-
-log = logging.getLogger(__name__)
+from afterglow.web.view_audit import record_view
 
 _MAX_ID = 128
-# Recording a view waits this long for Kafka; the page is shown either way.
-AUDIT_TIMEOUT_S = 3.0
 
 
 def register_alert_page_routes(
@@ -54,7 +46,14 @@ def register_alert_page_routes(
             # Another clinic's alert looks exactly like one that does not exist.
             raise web.HTTPNotFound(text="no such alert")
         now = clock.now()
-        await _record_view(publish, found.alert, session.user.email, now)
+        await record_view(
+            publish,
+            patient_id=found.alert.patient_id,
+            clinic_id=found.alert.clinic_id,
+            actor=session.user.email,
+            now=now,
+            what=f"alert page {found.alert.alert_id}",
+        )
         return page(
             "alert.html",
             user=session.user,
@@ -69,28 +68,3 @@ def register_alert_page_routes(
         )
 
     app.router.add_get("/inbox/alerts/{alert_id}", show)
-
-
-async def _record_view(publish: Publish, alert: InboxAlert, actor: str, now: datetime) -> None:
-    patient_id = alert.patient_id
-    viewed = audit_record(
-        event_id=f"view:{uuid.uuid4().hex}",
-        patient_id=patient_id,
-        action="viewed",
-        actor=actor,
-        at=now,
-        clinic_id=alert.clinic_id,
-        via="dashboard",
-        detail=f"alert page {alert.alert_id}",
-    )
-    try:
-        await asyncio.wait_for(publish(AUDIT, viewed), AUDIT_TIMEOUT_S)
-    except Exception as exc:  # noqa: BLE001 - the clinician still sees the alert
-        # As for the patient page (docs/operators.md, "Accounts"): the page matters more
-        # than the record of having looked; ids and the user's e-mail only, no PHI.
-        log.warning(
-            "view of patient %r by %s not recorded on the audit trail: %s",
-            patient_id,
-            actor,
-            type(exc).__name__,
-        )

@@ -5,29 +5,22 @@ view is recorded on the audit trail (docs/operators.md, "Accounts", "The patient
 from __future__ import annotations
 
 import asyncio
-import logging
-import uuid
 
 from aiohttp import web
 from sqlalchemy import Engine
 
-from afterglow.audit.records import audit_record
 from afterglow.clock import Clock
 from afterglow.core.events import ClinicalEvent
 from afterglow.readmodel.patient_history import opted_out, rule_events
 from afterglow.readmodel.queries import PatientRecord, patient_record
 from afterglow.registry.clinics import ClinicDirectory
-from afterglow.topics import AUDIT
 from afterglow.web.auth import active_session
 from afterglow.web.pages import page
 from afterglow.web.patient_view import patient_view
 from afterglow.web.twilio_webhooks import Publish
-
-log = logging.getLogger(__name__)
+from afterglow.web.view_audit import record_view
 
 _MAX_ID = 128
-# Recording a view waits this long for Kafka; the page is shown either way.
-AUDIT_TIMEOUT_S = 3.0
 
 
 Loaded = tuple[PatientRecord, list[ClinicalEvent], bool]
@@ -61,27 +54,14 @@ def register_patient_routes(
         record, events, stopped = loaded
         now = clock.now()
         settings = clinics.get(str(record.patient["clinic_id"]))
-        viewed = audit_record(
-            event_id=f"view:{uuid.uuid4().hex}",
+        await record_view(
+            publish,
             patient_id=patient_id,
-            action="viewed",
-            actor=session.user.email,
-            at=now,
             clinic_id=str(record.patient["clinic_id"]),
-            via="dashboard",
-            detail="patient page",
+            actor=session.user.email,
+            now=now,
+            what="patient page",
         )
-        try:
-            await asyncio.wait_for(publish(AUDIT, viewed), AUDIT_TIMEOUT_S)
-        except Exception as exc:  # noqa: BLE001 - the clinician still sees the patient
-            # Seeing a patient in a crisis matters more than the record of having looked;
-            # the web log keeps it (no PHI: ids and the user's e-mail only).
-            log.warning(
-                "view of patient %r by %s not recorded on the audit trail: %s",
-                patient_id,
-                session.user.email,
-                type(exc).__name__,
-            )
         return page(
             "patient.html",
             user=session.user,
