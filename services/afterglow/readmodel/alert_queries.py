@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, inspect, select
 
-from afterglow.readmodel.queries import InboxAlert
+from afterglow.readmodel.queries import InboxAlert, inbox_alert
 from afterglow.readmodel.tables import alert_events, alerts, clinicians, patients, removed
 
 
@@ -39,19 +38,7 @@ def alert_detail(db: Connection, alert_id: str, clinics: Collection[str]) -> Ale
         .where(alert_events.c.alert_id == alert_id)
         .order_by(alert_events.c.at, alert_events.c.event_id)
     )
-    alert = InboxAlert(
-        alert_id=found.alert_id,
-        patient_id=found.patient_id,
-        patient_name=found.display_name,
-        clinic_id=found.clinic_id,
-        kind=found.kind,
-        priority=found.priority,
-        status=found.status,
-        reason=found.reason,
-        raised_at=datetime.fromisoformat(found.raised_at or found.at),
-        escalations=found.escalations or 0,
-        acknowledged_by=found.acknowledged_by,
-    )
+    alert = inbox_alert(found)
     return AlertDetail(alert, dict(found._mapping), [dict(row._mapping) for row in history])
 
 

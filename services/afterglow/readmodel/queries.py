@@ -92,26 +92,29 @@ def inbox(
         .order_by(alerts.c.priority, open_first, alerts.c.raised_at, alerts.c.alert_id)
         .limit(INBOX_LIMIT)
     )
-    listed = [
-        InboxAlert(
-            alert_id=row.alert_id,
-            patient_id=row.patient_id,
-            patient_name=row.display_name,
-            clinic_id=row.clinic_id,
-            kind=row.kind,
-            priority=row.priority,
-            status=row.status,
-            reason=row.reason,
-            raised_at=datetime.fromisoformat(row.raised_at or row.at),
-            escalations=row.escalations or 0,
-            acknowledged_by=row.acknowledged_by,
-        )
-        for row in db.execute(query)
-    ]
+    listed = [inbox_alert(row) for row in db.execute(query)]
     if len(listed) < INBOX_LIMIT:
         return InboxPage(listed, len(listed))
     total = db.execute(select(func.count()).select_from(alerts).where(*matching)).scalar_one()
     return InboxPage(listed, int(total))
+
+
+def inbox_alert(row: Any) -> InboxAlert:
+    """An alert as the inbox shows it, from a row of `alerts` joined with the patient's
+    `display_name`."""
+    return InboxAlert(
+        alert_id=row.alert_id,
+        patient_id=row.patient_id,
+        patient_name=row.display_name,
+        clinic_id=row.clinic_id,
+        kind=row.kind,
+        priority=row.priority,
+        status=row.status,
+        reason=row.reason,
+        raised_at=datetime.fromisoformat(row.raised_at or row.at),
+        escalations=row.escalations or 0,
+        acknowledged_by=row.acknowledged_by,
+    )
 
 
 def _mine(mine: Mine) -> ColumnElement[bool]:
