@@ -1,7 +1,9 @@
 """The health summary for the operations page and its JSON endpoint: one `collect_health`
 at a time per process, in a thread, on one kept `Tallies` (docs/developers.md, "The
-operations package"). A summary younger than `max_age_s` is shared: five operators'
-pages polling every 5 s cost the pipeline no more than one (docs/benchmarks.md)."""
+operations package"). A summary younger than `max_age_s` is shared: however many
+operators' pages poll, the summary is computed at most once per `max_age_s`, the page's
+refresh interval; each computation costs the worker CPU time (docs/benchmarks.md,
+"Operations page")."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ Collect = Callable[[datetime], HealthSummary]
 
 
 class HealthSource:
-    def __init__(self, collect: Collect, clock: Clock, max_age_s: float = 2.0) -> None:
+    def __init__(self, collect: Collect, clock: Clock, max_age_s: float = 5.0) -> None:
         self._collect = collect
         self._clock = clock
         self._max_age_s = max_age_s
