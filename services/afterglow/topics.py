@@ -40,6 +40,7 @@ ALERT_NOTIFICATIONS = "afterglow.alert-notifications"
 SMS_CLINICIAN_INBOUND = "afterglow.sms.clinician-inbound"
 CLINICIAN_REFERENCES = "afterglow.clinician-references"
 OPERATOR_WARNINGS = "afterglow.operator-warnings"
+DEADLETTER_ACTIONS = "afterglow.deadletter-actions"
 
 _COMPACTED = {"cleanup.policy": "compact"}
 
@@ -235,6 +236,16 @@ CATALOG: tuple[TopicSpec, ...] = (
         key_fields=("warning_id",),
         doc="What operators must look at (a clinician without a record, an infusion waiting "
         "for its registration); a tombstone clears a warning. Read by `afterglow warnings`.",
+    ),
+    TopicSpec(
+        DEADLETTER_ACTIONS,
+        # Longer than the dead letters themselves (30 days): who revealed a payload holding
+        # PHI, or put a record back into the stream, is asked about long after.
+        _retention_days(365),
+        key="deadletter_id (`deadletter-<partition>-<offset>`)",
+        key_fields=("deadletter_id",),
+        doc="What operators did with a dead letter (revealed, republished, discarded), by "
+        "whom and when; read by the dead-letter browser of the operations page.",
     ),
     TopicSpec(
         AUDIT,

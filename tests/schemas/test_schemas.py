@@ -184,6 +184,14 @@ VALID: dict[str, dict[str, Any]] = {
         "at": "2026-03-02T15:00:00+00:00",
         "source_topic": "clinic.patients",
     },
+    "afterglow.deadletter-actions": {
+        "action_id": "deadletter-0-17:discarded:1",
+        "deadletter_id": "deadletter-0-17",
+        "action": "discarded",
+        "actor": "ops@clinic-a.example",
+        "at": "2026-03-02T15:00:00+00:00",
+        "source_topic": "clinic.infusions.completed",
+    },
     "afterglow.clinical-events": {
         "event_id": "pt-1:occ-3:assessment",
         "type": "assessment_completed",

@@ -64,6 +64,14 @@ class Stack:
         wait_for(lambda: _status(f"{self.url}/healthz") == 200, 60, "the web process")
         return self
 
+    def stop_process(self, name: str) -> None:
+        self.processes[name].stop()
+
+    def start_process(self, name: str) -> None:
+        """Start a stopped process again (stopped with the others at the end)."""
+        process = AfterglowProcess([name], self.env, self.data_dir / f"{name}.log")
+        self.processes[name] = self._processes.enter_context(process)
+
     def stop(self) -> None:
         self._processes.close()
         self.engine.dispose()
@@ -74,6 +82,9 @@ class Stack:
         )
 
     # -- the clinic's side ------------------------------------------------------------------
+
+    def add_user(self, email: str, memberships: list[Membership], now: datetime) -> None:
+        self.accounts.add_user(email, memberships, now, password=PASSWORD)
 
     def add_clinician(self, email: str, clinic_id: str, clinician_id: str, now: datetime) -> None:
         membership = [Membership(clinic_id, Role.CLINICIAN)]

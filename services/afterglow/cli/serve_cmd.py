@@ -56,7 +56,13 @@ def web() -> None:
             "accounts database unreachable, dashboard logins fail until it is: %s",
             type(exc).__name__,
         )
-    app = create_web_app(settings, publisher, publisher.reachable, accounts=AccountStore(engine))
+    app = create_web_app(
+        settings,
+        publisher,
+        publisher.reachable,
+        accounts=AccountStore(engine),
+        publish_raw=publisher.send_raw,
+    )
 
     async def start_publisher(app: aiohttp_web.Application) -> None:
         await publisher.start()

@@ -5,22 +5,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from sqlalchemy import Engine
 
 from afterglow.accounts.store import AccountStore
 from afterglow.clock import Clock, SystemClock
 from afterglow.config import Settings
-from afterglow.registry.clinics import load_clinics
+from afterglow.deadletters.source import KafkaLetters, LetterSource
+from afterglow.operations.model import HealthSummary
+from afterglow.operations.summary import Tallies, collect_health
+from afterglow.registry.clinics import ClinicDirectory, load_clinics
 from afterglow.resources import templates_dir
 from afterglow.security.operator_token import ensure_operator_token
 from afterglow.web.alert_actions import AlertActions
 from afterglow.web.alert_lookup import AlertLookup, WorkerAlertLookup
 from afterglow.web.alert_page_routes import register_alert_page_routes
 from afterglow.web.auth import login_middleware
+from afterglow.web.dead_letter_routes import RawPublish, register_dead_letter_routes
+from afterglow.web.health_source import HealthSource
 from afterglow.web.inbox_routes import register_inbox_routes
 from afterglow.web.login_routes import register_login_routes
+from afterglow.web.operations_routes import register_operations_routes
 from afterglow.web.outcomes_routes import register_outcomes_routes
 from afterglow.web.patient_list_routes import register_patient_list_routes
 from afterglow.web.patient_routes import register_patient_routes
@@ -45,6 +53,9 @@ def create_web_app(
     accounts: AccountStore | None = None,
     clock: Clock | None = None,
     alert_lookup: AlertLookup | None = None,
+    publish_raw: RawPublish | None = None,
+    health: HealthSource | None = None,
+    letters: LetterSource | None = None,
 ) -> web.Application:
     """The web process. With `accounts`, the dashboard (logins, inbox) on the accounts'
     database, which also holds the read model; with `publish`, the Twilio webhooks and the
@@ -97,7 +108,34 @@ def create_web_app(
             register_patient_list_routes(app, accounts.engine, clinics, clock)
             register_patient_routes(app, accounts.engine, publish, clock, clinics)
             register_outcomes_routes(app, accounts.engine, clinics, clock)
+            register_operations_routes(
+                app, health or kafka_health(settings, accounts.engine, clinics, clock)
+            )
+            register_dead_letter_routes(
+                app,
+                letters or KafkaLetters(settings),
+                accounts.engine,
+                publish,
+                publish_raw or _no_raw_publish,
+                clock,
+            )
     return app
+
+
+def kafka_health(
+    settings: Settings, engine: Engine, clinics: ClinicDirectory, clock: Clock
+) -> HealthSource:
+    """The summary from Kafka and the read model, on one `Tallies` kept by the process."""
+    tallies = Tallies.new(settings)
+
+    def collect(now: datetime) -> HealthSummary:
+        return collect_health(settings, engine, clinics, now, timeout_s=5.0, tallies=tallies)
+
+    return HealthSource(collect, clock)
+
+
+async def _no_raw_publish(topic: str, key: bytes | None, value: bytes) -> None:
+    raise RuntimeError("this web process cannot re-publish original values")
 
 
 def worker_alert_lookup(app: web.Application, settings: Settings) -> AlertLookup:

@@ -11,6 +11,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from afterglow.resources import templates_dir
+from afterglow.web.navigation import nav_links
 
 # No inline scripts, no third-party origin, no framing (clickjacking on an ACK button).
 SECURITY_HEADERS = {
@@ -36,6 +37,7 @@ def environment() -> Environment:
     # An id as one path segment: ids may hold "/", spaces, any letter (Jinja's urlencode
     # keeps "/").
     env.filters["segment"] = lambda value: urllib.parse.quote(str(value), safe="")
+    env.globals["nav_links"] = nav_links
     return env
 
 

@@ -38,6 +38,11 @@ class KafkaPublisher:
             self._settings.topic(topic), value=orjson.dumps(record), key=key
         )
 
+    async def send_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+        """A value and key exactly as they were (a dead letter re-published as received)."""
+        assert self._producer is not None, "publisher not started"
+        await self._producer.send_and_wait(self._settings.topic(topic), value=value, key=key)
+
     async def reachable(self, timeout: float = 2.0) -> bool:
         """Whether a broker answers a metadata request now (not from the cache)."""
         if self._producer is None:
