@@ -28,3 +28,23 @@ def test_each_step_of_the_path_is_a_point_of_the_curve() -> None:
 
 def test_without_a_responder_there_is_no_chart() -> None:
     assert curve_chart(kaplan_meier([])) is None
+
+
+def test_a_clinic_wide_curve_is_listed_and_drawn_by_day() -> None:
+    # 3 relapses and a censoring within each of 200 days: 800 distinct durations.
+    observations = [
+        Observation(day + fraction, fraction != 0.8)
+        for day in range(200)
+        for fraction in (0.2, 0.4, 0.6, 0.8)
+    ]
+    estimate = kaplan_meier(observations)
+    chart = curve_chart(estimate)
+    assert chart is not None
+    assert chart.by_day
+    assert [p.time for p in chart.points] == [float(day) for day in range(201)]
+    exact = {p.time: p for p in estimate.points}
+    day_5 = chart.points[6]  # the points with 5 < time <= 6
+    assert (day_5.at_risk, day_5.events, day_5.censored) == (exact[5.2].at_risk, 3, 1)
+    assert day_5.survival == exact[5.8].survival
+    assert len(re.findall(r"H([\d.]+)V([\d.]+)", chart.survival)) == len(chart.points)
+    assert len(chart.censored) == 200
