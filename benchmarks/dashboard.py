@@ -18,8 +18,8 @@ start`). Run from the project root:
    localhost. The patient page also publishes its "viewed" audit record to Kafka before it
    answers, as in production.
 3. Kafka to inbox: with the projector still running, 100 records/s go to the projected
-   topics for --seconds (1 in 50 a new P1 alert, the others resolved alerts of random
-   patients, which the projector writes as it would any alert); the client asks
+   topics for --seconds (1 in 50 a new P1 alert; the others resolve the new P1s already
+   seen, as a clinician would, or are resolved alerts of random patients); the client asks
    `/inbox/rows` (what the open inbox fetches every second) every 100 ms and notes when
    each new alert first appears. Latency = first seen - sent; on screen add the page's
    refresh interval (up to 1 s).
@@ -241,16 +241,22 @@ async def _kafka_to_inbox(
         rng = random.Random(13)
         interval = 1 / args.rate
         start = time.monotonic()
+        live: list[Produced] = []  # sent, to be resolved once seen, as a clinician would
         for n in range(args.rate * args.seconds):
             time.sleep(max(0.0, start + n * interval - time.monotonic()))
             patient_id = f"pt-{rng.randrange(args.patients)}"
             if n % 50 == 0:
                 alert_id = f"{patient_id}/live-{n}"
                 record = p1_alert(patient_id, alert_id, datetime.now(UTC))
+                live.append(record)
                 sent[alert_id] = time.monotonic()
+            elif live and live[0].value["alert_id"] in seen:
+                record = _resolved(live.pop(0), datetime.now(UTC))
             else:
-                record = alert(patient_id, f"{patient_id}/load-{n}", datetime.now(UTC), rng)
-                record = Produced(record.topic, record.key, {**record.value, "status": "resolved"})
+                record = _resolved(
+                    alert(patient_id, f"{patient_id}/load-{n}", datetime.now(UTC), rng),
+                    datetime.now(UTC),
+                )
             value = orjson.dumps(record.value)
             producer.send(settings.topic(record.topic), key=record.key.encode(), value=value)
         producer.flush()
@@ -260,7 +266,7 @@ async def _kafka_to_inbox(
     sender.start()
     deadline = None
     while deadline is None or time.monotonic() < deadline:
-        async with client.get("/inbox/rows?status=open&kind=safety") as response:
+        async with client.get("/inbox/rows") as response:
             rows = await response.text()
         arrived = time.monotonic()
         for alert_id in re.findall(r'data-alert-id="([^"]+)"', rows):
@@ -277,6 +283,13 @@ async def _kafka_to_inbox(
           f"alerts, {len(seen)} seen; p50 {_pct(latencies, 50):.2f} s  p99 "
           f"{_pct(latencies, 99):.2f} s  max {max(latencies):.2f} s "
           f"(+ up to 1 s for the open page's refresh)")  # fmt: skip
+
+
+def _resolved(record: Produced, now: datetime) -> Produced:
+    at = now.isoformat()
+    resolved = {"status": "resolved", "changed_at": at, "resolved_at": at,
+                "resolved_by": "clinician:clin-0", "outcome": "reached_plan_made"}  # fmt: skip
+    return Produced(record.topic, record.key, {**record.value, **resolved})
 
 
 def _pct(values: list[float], pct: int) -> float:

@@ -30,7 +30,7 @@ from afterglow.topics import (
 CLINIC = "clinic-a"
 CLINICIANS_PER_CLINIC = 12
 # Of the open alerts: P1 are rare (a safety answer is acted on within the hour), P2 most.
-_PRIORITY_MIX = (("P1", "safety", 0.02), ("P2", "worsening", 0.68), ("P3", "disengaged", 0.30))
+_PRIORITY_MIX = (("P1", "safety", 0.004), ("P2", "worsening", 0.696), ("P3", "disengaged", 0.30))
 
 
 def phone(number: int) -> str:
