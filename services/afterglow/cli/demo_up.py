@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,18 +14,27 @@ import typer
 from rich.console import RenderableType
 from rich.live import Live
 
-from afterglow.config import get_settings
+from afterglow.config import Settings, get_settings
 from afterglow.demo.accounts import DemoLogin, demo_logins
 from afterglow.demo.launch import DEMO_DAYS, prepare_demo
 from afterglow.demo.state import ClockFile, read_json
 from afterglow.demo.summary import render_summary
 
 
-@dataclass(frozen=True)
+@dataclass
 class Showcase:
     clock: ClockFile
     data_dir: Path
-    logins: list[DemoLogin]
+    logins: list[DemoLogin] = field(default_factory=list)
+
+    def create_logins(self, settings: Settings) -> None:
+        """The demo's dashboard accounts; a new one's password is printed here, once."""
+        self.logins = demo_logins(settings, datetime.now(UTC))
+        for login in self.logins:
+            if login.password:
+                typer.echo(
+                    f"demo login ({login.role.value}): {login.email}  password {login.password}"
+                )
 
     @property
     def command(self) -> tuple[str, ...]:
@@ -44,17 +53,13 @@ class Showcase:
 
 
 def start_demo(seed: int, speed: float | None) -> Showcase:
-    """Prepare the demo and its accounts; the environment now points at the demo."""
+    """Prepare the demo; the environment (and `get_settings()`) now points at the demo."""
     base = get_settings()
     clock = prepare_demo(base.data_dir, seed, speed)
     get_settings.cache_clear()
     settings = get_settings()
-    logins = demo_logins(settings, datetime.now(UTC))
     typer.echo(
         f"demo: seed {clock.seed}, {clock.speed:g}x (a simulated day every "
         f"{86400 / clock.speed:.1f} s), data in {settings.data_dir}"
     )
-    for login in logins:
-        if login.password:
-            typer.echo(f"demo login ({login.role.value}): {login.email}  password {login.password}")
-    return Showcase(clock, settings.data_dir, logins)
+    return Showcase(clock, settings.data_dir)

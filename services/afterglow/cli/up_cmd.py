@@ -287,6 +287,8 @@ def up(
 
     specs = _child_specs(settings)
     if showcase is not None:
+        # Only now: a password printed before a failed start would be lost with it.
+        showcase.create_logins(settings)
         specs.append(ChildSpec("demo", showcase.command, "fictional patients and clinicians"))
     supervisor = Supervisor(specs, settings.data_dir / "logs")
     try:
