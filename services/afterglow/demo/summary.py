@@ -36,9 +36,9 @@ def render_summary(
         lines.append(header)
         lines.append(_figures(status))
     lines.append(Text(f"dashboard {dashboard}"))
+    # Passwords are printed once, above the summary (or at the demo's first start).
     for login in logins:
-        shown = login.password if login.password else "(shown at the demo's first start)"
-        lines.append(Text(f"  {login.role.value:<10} {login.email}  {shown}"))
+        lines.append(Text(f"  {login.role.value:<10} {login.email}"))
     return Group(*lines)
 
 
