@@ -37,5 +37,35 @@ class ScaledClock:
         return self._origin + timedelta(seconds=elapsed)
 
 
-def clock_for(speed: float) -> Clock:
-    return SystemClock() if speed == 1 else ScaledClock(speed)
+class AnchoredClock:
+    """Simulated time several processes share (the demo, docs/operators.md "Demo"): at the
+    wall-clock instant `anchor` (Unix seconds) it was `origin`, and `speed` simulated seconds
+    pass per real second; before `anchor` the clock stands still at `origin` (the processes
+    start while it does). Wall time, not a monotonic clock, so that every process -- and a
+    restarted one -- reads the same simulated now."""
+
+    def __init__(
+        self,
+        speed: float,
+        origin: datetime,
+        anchor: float,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._speed = speed
+        self._origin = origin
+        self._anchor = anchor
+        self._wall = wall
+
+    def now(self) -> datetime:
+        elapsed = max(0.0, self._wall() - self._anchor) * self._speed
+        return self._origin + timedelta(seconds=elapsed)
+
+
+def clock_for(speed: float, origin: datetime | None = None, anchor: float | None = None) -> Clock:
+    """Real time at speed 1; simulated time otherwise, shared between processes when an
+    origin and its anchor are given (AFTERGLOW_CLOCK_ORIGIN, AFTERGLOW_CLOCK_ANCHOR)."""
+    if speed == 1:
+        return SystemClock()
+    if origin is not None and anchor is not None:
+        return AnchoredClock(speed, origin, anchor)
+    return ScaledClock(speed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = Field(default=None, validation_alias="TWILIO_FROM_NUMBER")
     public_url: str | None = Field(default=None, validation_alias="AFTERGLOW_PUBLIC_URL")
     clock_speed: float = Field(default=1.0, gt=0, validation_alias="AFTERGLOW_CLOCK_SPEED")
+    # Simulated time shared by several processes (the demo): it was `clock_origin` at the
+    # Unix time `clock_anchor`; without both, each process's simulated clock starts at its
+    # own start.
+    clock_origin: datetime | None = Field(default=None, validation_alias="AFTERGLOW_CLOCK_ORIGIN")
+    clock_anchor: float | None = Field(default=None, validation_alias="AFTERGLOW_CLOCK_ANCHOR")
 
     data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="AFTERGLOW_DATA_DIR")
     clinics_file: Path = Field(

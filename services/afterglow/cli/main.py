@@ -8,6 +8,7 @@ from afterglow.cli import (
     audit_cmd,
     backtest_cmd,
     broker_cmd,
+    demo_cmd,
     phone_cmd,
     projector_cmd,
     report_cmd,
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(broker_cmd.app, name="broker")
+app.add_typer(demo_cmd.app, name="demo")
 app.add_typer(phone_cmd.app, name="phone")
 app.add_typer(projector_cmd.projections_app, name="projections")
 app.add_typer(users_cmd.app, name="users")

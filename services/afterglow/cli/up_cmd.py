@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Annotated
 
 import typer
 from sqlalchemy.engine import make_url
 
 from afterglow.broker.launcher import BrokerError, LocalBroker
 from afterglow.broker.topics import ensure_topics
+from afterglow.cli.demo_up import start_demo
 from afterglow.config import Settings, get_settings
 
 # A stop (Ctrl-C, SIGTERM) is over within 10 s, what Docker allows before it SIGKILLs `up`
@@ -198,8 +199,13 @@ class Supervisor:
             Child(spec, logs, log_max_bytes=log_max_bytes, log_files=log_files) for spec in specs
         ]
 
-    def run(self, announce: Callable[[Sequence[Child]], None] | None = None) -> None:
-        """Start the children and watch them; return once SIGINT or SIGTERM has come."""
+    def run(
+        self,
+        announce: Callable[[Sequence[Child]], None] | None = None,
+        every_poll: Callable[[], None] | None = None,
+    ) -> None:
+        """Start the children and watch them; return once SIGINT or SIGTERM has come.
+        `every_poll` runs after each look at the children (the demo's live summary)."""
         stopping = _install_signal_handlers()
         for child in self.children:
             child.start()
@@ -209,6 +215,8 @@ class Supervisor:
             now = time.monotonic()
             for child in self.children:
                 child.check(now)
+            if every_poll is not None:
+                every_poll()
             time.sleep(_POLL_SECONDS)
 
     def stop(self, grace: float = _STOP_GRACE_SECONDS) -> None:
@@ -233,13 +241,30 @@ class Supervisor:
             child.close()
 
 
-def up() -> None:
+def up(
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="A living demo clinic on simulated time, in <data dir>/demo "
+            "(docs/operators.md, 'Demo').",
+        ),
+    ] = False,
+    demo_speed: Annotated[
+        float | None,
+        typer.Option(
+            min=1, help="Simulated seconds per real second (default: 3 months in 10 minutes)."
+        ),
+    ] = None,
+    demo_seed: Annotated[int, typer.Option(help="The demo's random seed (a new demo only).")] = 1,
+) -> None:
     """Run the whole service: local broker, worker, web and the read model's projector.
     Ctrl-C stops what it started.
 
     The local broker is skipped when KAFKA_BOOTSTRAP_SERVERS points elsewhere. A worker,
     web or projector process that exits is restarted (after 1 s, 2 s, 4 s … at most 60 s).
     """
+    showcase = start_demo(demo_seed, demo_speed) if demo else None
     settings = get_settings()
     broker: LocalBroker | None = None
     if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
@@ -260,9 +285,21 @@ def up() -> None:
         raise typer.Exit(1)
     typer.echo(f"topics: {len(report.created)} created, {len(report.unchanged)} already there")
 
-    supervisor = Supervisor(_child_specs(settings), settings.data_dir / "logs")
+    specs = _child_specs(settings)
+    if showcase is not None:
+        # Only now: a password printed before a failed start would be lost with it.
+        showcase.create_logins(settings)
+        specs.append(ChildSpec("demo", showcase.command, "fictional patients and clinicians"))
+    supervisor = Supervisor(specs, settings.data_dir / "logs")
     try:
-        supervisor.run(announce=lambda children: _print_table(settings, children))
+        if showcase is None:
+            supervisor.run(announce=lambda children: _print_table(settings, children))
+        else:
+            with showcase.live(_dashboard_url(settings)) as every_poll:
+                supervisor.run(
+                    announce=lambda children: _print_table(settings, children, demo=True),
+                    every_poll=every_poll,
+                )
     finally:
         deadline = time.monotonic() + _STOP_BUDGET_SECONDS
         typer.echo("stopping ...")
@@ -289,16 +326,23 @@ def _database_where(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-def _print_table(settings: Settings, children: Sequence[Child]) -> None:
+def _dashboard_url(settings: Settings) -> str:
+    return f"http://{_browser_host(settings.web_host)}:{settings.web_port}/"
+
+
+def _print_table(settings: Settings, children: Sequence[Child], *, demo: bool = False) -> None:
     typer.echo("")
     typer.echo(f"  broker     {settings.kafka_bootstrap_servers}")
     for child in children:
         pid = child.process.pid if child.process is not None else "-"
         typer.echo(f"  {child.name:<10} {child.spec.where}  (pid {pid}, log {child.log_path})")
     typer.echo(f"  data       {settings.data_dir}")
-    typer.echo(f"  dashboard  http://{_browser_host(settings.web_host)}:{settings.web_port}/")
+    typer.echo(f"  dashboard  {_dashboard_url(settings)}")
     typer.echo("")
-    typer.echo("First dashboard account: afterglow users add EMAIL --role clinician --clinic ID")
+    if not demo:
+        typer.echo(
+            "First dashboard account: afterglow users add EMAIL --role clinician --clinic ID"
+        )
     typer.echo("Ctrl-C stops everything started here.")
 
 

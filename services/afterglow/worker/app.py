@@ -63,11 +63,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
         settings=settings,
         catalog=default_catalog(),
         metrics=WorkerMetrics(),
-        clock=clock or clock_for(settings.clock_speed),
+        clock=clock
+        or clock_for(settings.clock_speed, settings.clock_origin, settings.clock_anchor),
         runtime=runtime,
     )
     clinics = load_clinics(settings.clinics_file)
-    components = build_components(context, clinics, gateway_for(settings))
+    components = build_components(context, clinics, gateway_for(settings, context.clock))
     start_tick_timer(app, context)
     register_api(app, runtime, context, components)
     _register_pages(app, context)
