@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -356,6 +358,30 @@ def test_simulated_phone_texts_in_like_twilio_would(tmp_path: Path) -> None:
         assert [(m["direction"], m["body"]) for m in messages] == [("in", "7"), ("in", "STOP")]
 
     run(settings, scenario)
+
+
+def test_in_a_demo_a_simulated_phone_texts_on_the_workers_simulated_clock(tmp_path: Path) -> None:
+    """The worker and the web process share simulated time (AFTERGLOW_CLOCK_ORIGIN and
+    _ANCHOR): a patient's answer is stamped when the demo's patient sent it, not today."""
+    origin = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+    settings = make_settings(
+        tmp_path,
+        operator_token=OPERATOR_TOKEN,
+        clock_speed=1000.0,
+        clock_origin=origin,
+        clock_anchor=time.time(),
+    )
+    publisher = RecordingPublisher()
+
+    async def main() -> None:
+        app = create_web_app(settings, publisher)
+        async with TestClient(TestServer(app)) as client:
+            response = await client.post(PHONE_PATH, json={"body": "7"}, headers=BEARER)
+            assert response.status == 201
+
+    asyncio.run(main())
+    received = datetime.fromisoformat(publisher.calls[0][1]["received_at"])
+    assert origin <= received < origin + timedelta(hours=12)  # 1,000x for under 40 s
 
 
 def test_simulator_routes_need_the_operator_token(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from sqlalchemy import Engine
 
 from afterglow.accounts.store import AccountStore
-from afterglow.clock import Clock, SystemClock
+from afterglow.clock import Clock, SystemClock, clock_for
 from afterglow.config import Settings
 from afterglow.deadletters.source import KafkaLetters, LetterSource
 from afterglow.operations.model import HealthSummary
@@ -96,8 +96,11 @@ def create_web_app(
     if publish is not None:
         assert spool is not None
         drain_spool_in_background(app, SpoolDrainer(spool, publish))
-        register_twilio_routes(app, settings, publish, spool=spool)
-        register_simulator_routes(app, settings, publish)
+        # Texts are stamped on the worker's time (simulated in a demo); logins and sessions
+        # keep the wall clock.
+        texts_clock = clock_for(settings.clock_speed, settings.clock_origin, settings.clock_anchor)
+        register_twilio_routes(app, settings, publish, spool=spool, clock=texts_clock)
+        register_simulator_routes(app, settings, publish, clock=texts_clock)
         if accounts is not None:
             lookup = alert_lookup or worker_alert_lookup(app, settings)
             clinics = load_clinics(settings.clinics_file)
