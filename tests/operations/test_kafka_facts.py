@@ -25,7 +25,7 @@ from afterglow.operations.model import Verdict
 from afterglow.operations.pipeline_verdicts import pipeline_panel, ticks_panel
 from afterglow.operations.thresholds import Thresholds
 from afterglow.topic_reading import one_shot_consumer
-from afterglow.topics import DEADLETTER, INFUSIONS_COMPLETED, TICKS
+from afterglow.topics import ALERTS, DEADLETTER, INFUSIONS_COMPLETED, SMS_OUTBOUND, TICKS
 from afterglow.worker.deadletter import deadletter_record, encode
 
 pytestmark = pytest.mark.kafka
@@ -118,6 +118,39 @@ def test_a_group_behind_the_end_has_lag_in_records_and_seconds(kafka_settings: S
     assert handled[0] == datetime.fromtimestamp((ms(now) - 60_000) / 1000, UTC)
     assert handled[1] is None  # no tick ever handled there
     assert ticks_panel(facts.ticks, Thresholds(), now).verdict is Verdict.RED
+
+
+def test_records_written_in_the_last_5_minutes_and_24_hours_are_counted_per_topic(
+    kafka_settings: Settings,
+) -> None:
+    settings = with_app(kafka_settings)
+    assert ensure_topics(settings).ok
+    now = datetime.now(UTC)
+    infusions, alerts = settings.topic(INFUSIONS_COMPLETED), settings.topic(ALERTS)
+    two_days, two_hours, one_min = (
+        ms(now - delta) for delta in (timedelta(days=2), timedelta(hours=2), timedelta(minutes=1))
+    )
+    # Both partitions count: 3 records in 5 min, 3 + 4 in 24 h, none older.
+    produce(settings, infusions, 0, [two_days, two_hours, two_hours, one_min, one_min])
+    produce(settings, infusions, 1, [two_hours, two_hours, one_min])
+    produce(settings, alerts, 1, [two_days, two_days])
+
+    rates = {r.topic: r for r in read_kafka(settings, projector_offsets={}, now=now).pipeline.rates}
+
+    infused = rates[INFUSIONS_COMPLETED]
+    assert (infused.direction, infused.last_5m, infused.last_24h) == ("input", 3, 7)
+    assert infused.per_min_5m == pytest.approx(3 / 5)
+    assert infused.per_min_24h == pytest.approx(7 / 1440)
+    assert (rates[ALERTS].direction, rates[ALERTS].last_5m, rates[ALERTS].last_24h) == (
+        "output",
+        0,
+        0,
+    )
+    assert rates[SMS_OUTBOUND].last_24h == 0
+    # Seen from two days ago minus a minute, the alerts fall into the last 5 minutes.
+    earlier = now - timedelta(days=2) + timedelta(minutes=1)
+    then = read_kafka(settings, projector_offsets={}, now=earlier).pipeline.rates
+    assert {r.topic: r.last_5m for r in then}[ALERTS] == 2
 
 
 def test_an_unreachable_broker_is_reported_not_raised(kafka_settings: Settings) -> None:

@@ -1,6 +1,8 @@
 """The operations page in a real browser (Debian's Chromium through Playwright) against the
 real worker, projector and web processes on the real broker: a stopped worker turns the
-pipeline panel red with growing lag and a restarted one green again, without a reload; a
+pipeline panel red with growing lag and a restarted one green again, without a reload,
+with the rebalance's time and the records written; a P1 left open past its escalation time
+turns the alert SLO panel red; a
 malformed infusion shows up redacted among the dead letters and, corrected and
 re-published, counts; an operator without a clinic role never sees a phone number, a name
 or a text. The tests share one stack (`operations_stack`), in this order. With
@@ -21,7 +23,7 @@ from sqlalchemy import select
 
 from afterglow.accounts.roles import Membership, Role
 from afterglow.readmodel.tables import infusions
-from afterglow.topics import INFUSIONS_COMPLETED, PATIENTS
+from afterglow.topics import ALERTS, INFUSIONS_COMPLETED, PATIENTS
 from tests.support.kafka_io import wait_for
 from tests.support.records import patient
 from tests.support.stack import PASSWORD, Stack
@@ -169,6 +171,52 @@ def test_a_stopped_worker_turns_the_pipeline_red_with_growing_lag_and_back_to_gr
         stack.start_process("worker")
         expect(panel).to_have_attribute("data-verdict", "green", timeout=120_000)
         expect(panel.locator("h2")).to_contain_text("Pipeline: GREEN")
+        # The restart was a rebalance: its time and the worker's partitions are shown, and
+        # the ten registrations just written count among the inputs of the last 5 minutes.
+        members = panel.locator('table[data-members="worker"]')
+        # (the worker's web server answers once its tables are recovered: a refresh or two)
+        expect(members.locator("caption")).to_contain_text(
+            re.compile(r"last rebalance: \d{4}-"), timeout=30_000
+        )
+        expect(members.locator("tbody td").nth(2)).to_contain_text("clinic.patients[")
+        patients = panel.locator(f'#rates tr[data-topic="{PATIENTS}"]')
+        assert int(patients.locator("td.last-5m").inner_text()) >= 10
+        assert int(patients.locator("td.last-24h").inner_text()) >= 10
     except AssertionError:
         print(stack.logs())
         raise
+
+
+def test_a_p1_left_unacknowledged_past_its_escalation_time_turns_the_slo_panel_red(
+    operations_stack: Stack, page: Page
+) -> None:
+    stack, url = operations_stack, operations_stack.url
+    raised = (datetime.now(UTC) - timedelta(minutes=40)).isoformat()
+    panel = page.locator("#panel-alert_slos")
+    _log_in(page, url, OPERATOR)
+    expect(panel).to_have_attribute("data-verdict", "green", timeout=30_000)
+    # Raised 40 min ago and never escalated: the first P1 step (15 min) is 25 min past.
+    stack.produce(
+        ALERTS,
+        {
+            "alert_id": "al-c1",
+            "patient_id": "pt-c2",
+            "clinic_id": "clinic-a",
+            "kind": "safety",
+            "priority": "P1",
+            "at": raised,
+            "raised_at": raised,
+            "changed_at": raised,
+            "reason": "synthetic overdue alert",
+            "status": "open",
+            "clinician_id": "clin-a1",
+            "escalations": 0,
+        },
+    )
+    expect(panel).to_have_attribute("data-verdict", "red", timeout=60_000)  # no reload
+    expect(panel.locator(".reasons")).to_contain_text(
+        re.compile(r"clinic-a: 1 open P1 alert\(s\) past their escalation time \(up to 2\d min\)")
+    )
+    overdue = panel.locator("table").first.locator("tbody tr").first
+    expect(overdue).to_contain_text("clinic-a")
+    expect(overdue).to_contain_text("P1")

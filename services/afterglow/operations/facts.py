@@ -21,6 +21,24 @@ class PartitionLag:
 class MemberAssignment:
     member: str  # client id and host, as the broker knows them
     partitions: int
+    assigned: tuple[str, ...] = ()  # "topic[partition]", catalog names
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRate:
+    """Records written to a topic in the last 5 minutes and 24 hours, and the same as
+    records per minute (informative: no colour depends on them)."""
+
+    topic: str  # the catalog name
+    direction: str  # "input": written from outside; "output": written for people
+    last_5m: int
+    last_24h: int
+    per_min_5m: float
+    per_min_24h: float
+
+    @classmethod
+    def of(cls, topic: str, direction: str, last_5m: int, last_24h: int) -> TopicRate:
+        return cls(topic, direction, last_5m, last_24h, last_5m / 5, last_24h / (24 * 60))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +50,9 @@ class GroupFacts:
     members: tuple[MemberAssignment, ...] | None
     state: str | None = None
     error: str | None = None
+    # When the group last gave out its partitions, from a worker's own gauge (every member
+    # rejoins at a rebalance, so one worker's time is the group's); None: unknown.
+    last_rebalance_at: datetime | None = None
 
     @property
     def lag(self) -> int:
@@ -61,6 +82,7 @@ class BrokerFacts:
 class PipelineFacts:
     broker: BrokerFacts
     groups: tuple[GroupFacts, ...]
+    rates: tuple[TopicRate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

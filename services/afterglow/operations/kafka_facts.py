@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaAdminClient, TopicPartition
@@ -27,6 +28,7 @@ from afterglow.operations.facts import (
     TickFacts,
     TickPartition,
 )
+from afterglow.operations.rate_facts import rate_topics, read_rates
 from afterglow.operations.record_times import record_times
 from afterglow.readmodel.projection import PROJECTED_TOPICS
 from afterglow.readmodel.projector import group_id as projector_group
@@ -46,9 +48,10 @@ def read_kafka(
     settings: Settings,
     projector_offsets: Offsets | None,
     timeout_s: float = 10.0,
+    now: datetime | None = None,
 ) -> KafkaFacts:
     """`projector_offsets`: physical partitions -> next offset, from the read model (None:
-    unreadable; the projector's Kafka group stands in)."""
+    unreadable; the projector's Kafka group stands in). `now` ends the rate windows."""
     timeout_ms = int(timeout_s * 1000)
     bootstrap = settings.kafka_bootstrap_servers
     try:
@@ -61,7 +64,7 @@ def read_kafka(
     except KafkaError as exc:
         return _unreachable(settings, type(exc).__name__)
     try:
-        return _read(settings, admin, projector_offsets, timeout_s)
+        return _read(settings, admin, projector_offsets, timeout_s, now or datetime.now(UTC))
     except (KafkaError, KafkaUnreachable) as exc:
         return _unreachable(settings, type(exc).__name__)
     finally:
@@ -79,6 +82,7 @@ def _read(
     admin: KafkaAdminClient,
     projector_offsets: Offsets | None,
     timeout_s: float,
+    now: datetime,
 ) -> KafkaFacts:
     described = admin.describe_topics()
     partitions = _partitions(described, settings.topic_prefix)
@@ -86,7 +90,7 @@ def _read(
     worker, projector = settings.app_id, projector_group(settings)
     committed = admin.list_group_offsets({worker: None, projector: None})
     groups = admin.describe_groups([worker])
-    members, assigned = _members(groups.get(worker, {}))
+    members, assigned = _members(groups.get(worker, {}), settings.topic_prefix)
     catalog = {settings.topic(spec.name) for spec in CATALOG}
     worker_tps = {tp for tp in set(committed[worker]) | assigned if tp.topic in catalog}
     worker_at = {tp: meta.offset for tp, meta in committed[worker].items() if meta.offset >= 0}
@@ -95,7 +99,9 @@ def _read(
     if projector_offsets is None:
         projector_offsets = {tp: m.offset for tp, m in committed[projector].items()}
     ticks_tps = sorted(tp for tp in partitions if tp.topic == settings.topic(TICKS))
-    wanted = sorted((worker_tps | projector_tps | set(ticks_tps)) & partitions)
+    rated = {settings.topic(name) for name, _ in rate_topics()}
+    rate_tps = {tp for tp in partitions if tp.topic in rated}
+    wanted = sorted((worker_tps | projector_tps | set(ticks_tps) | rate_tps) & partitions)
     earliest = admin.list_partition_offsets(dict.fromkeys(wanted, OffsetSpec.EARLIEST))
     latest = admin.list_partition_offsets(dict.fromkeys(wanted, OffsetSpec.LATEST))
     bounds = {tp: (earliest[tp].offset, latest[tp].offset) for tp in wanted}
@@ -142,7 +148,8 @@ def _read(
         settings.tick_interval,
         tuple(TickPartition(tp.partition, handled.get(tp)) for tp in ticks_tps),
     )
-    return KafkaFacts(PipelineFacts(broker, group_facts), ticks)
+    rates = read_rates(settings, admin, rate_tps, {tp: end for tp, (_, end) in bounds.items()}, now)
+    return KafkaFacts(PipelineFacts(broker, group_facts, rates), ticks)
 
 
 def _unconsumed(
@@ -186,8 +193,10 @@ def _broker(
     )
 
 
-def _members(group: Mapping[str, Any]) -> tuple[tuple[MemberAssignment, ...], set[TopicPartition]]:
-    """Live members with the number of partitions each holds, and every assigned partition."""
+def _members(
+    group: Mapping[str, Any], prefix: str
+) -> tuple[tuple[MemberAssignment, ...], set[TopicPartition]]:
+    """Live members with the partitions each holds, and every assigned partition."""
     members, assigned = [], set()
     for member in group.get("members") or []:
         held = {
@@ -197,7 +206,9 @@ def _members(group: Mapping[str, Any]) -> tuple[tuple[MemberAssignment, ...], se
         }
         assigned |= held
         host = str(member.get("client_host", "")).lstrip("/")
-        members.append(MemberAssignment(f"{member.get('client_id')}@{host}", len(held)))
+        names = tuple(f"{tp.topic.removeprefix(prefix)}[{tp.partition}]" for tp in sorted(held))
+        member_id = f"{member.get('client_id')}@{host}"
+        members.append(MemberAssignment(member_id, len(held), names))
     return tuple(sorted(members, key=lambda m: m.member)), assigned
 
 

@@ -50,11 +50,23 @@ def _pipeline(facts: PipelineFacts, now: datetime) -> list[str]:
             f"{group.role} {group.group}: {group.lag} record(s) behind, "
             f"{group.behind_s(now):.0f} s, members {members}"
         )
-        lines.extend(f"  {m.member}: {m.partitions} partition(s)" for m in group.members or ())
+        if group.members:
+            lines.append(f"  last rebalance: {_when(now, group.last_rebalance_at)}")
+        lines.extend(
+            f"  {m.member}: {m.partitions} partition(s) {' '.join(m.assigned)}".rstrip()
+            for m in group.members or ()
+        )
         by_topic: dict[str, int] = {}
         for p in group.partitions:
             by_topic[p.topic] = by_topic.get(p.topic, 0) + p.lag
         lines.extend(f"  {topic}: {lag}" for topic, lag in sorted(by_topic.items()) if lag)
+    if facts.rates:
+        lines.append("records written (per minute): last 5 min, last 24 h")
+    lines.extend(
+        f"  {r.direction:<6} {r.topic}: {r.last_5m} ({r.per_min_5m:.1f}/min), "
+        f"{r.last_24h} ({r.per_min_24h:.2f}/min)"
+        for r in facts.rates
+    )
     return lines
 
 
@@ -105,6 +117,10 @@ def _slos(facts: SloFacts, now: datetime) -> list[str]:
         for a in facts.ack_times_7d
     )
     return lines
+
+
+def _when(now: datetime, at: datetime | None) -> str:
+    return "unknown" if at is None else f"{at.isoformat()} ({_ago(now, at)})"
 
 
 def _ago(now: datetime, at: datetime | None) -> str:

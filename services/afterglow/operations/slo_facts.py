@@ -35,14 +35,17 @@ def read_slos(db: Connection, clinics: ClinicDirectory, now: datetime) -> SloFac
         .where(alert_events.c.action == "escalated", alert_events.c.at >= day_ago)
     ).scalar_one()
     return SloFacts(
-        overdue=_overdue(db, clinics, now),
+        overdue=overdue_alerts(db, clinics, now),
         undelivered_pages=_undelivered_pages(db, now),
         escalations_24h=int(escalations),
         ack_times_7d=_ack_times(db, now),
     )
 
 
-def _overdue(db: Connection, clinics: ClinicDirectory, now: datetime) -> tuple[OverdueAlerts, ...]:
+def overdue_alerts(
+    db: Connection, clinics: ClinicDirectory, now: datetime
+) -> tuple[OverdueAlerts, ...]:
+    """Open alerts whose next escalation step is before `now`, by clinic and priority."""
     query = select(
         alerts.c.clinic_id,
         alerts.c.priority,

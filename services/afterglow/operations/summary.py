@@ -3,7 +3,7 @@ built on it (docs/operators.md, "Health summary (`afterglow status`)")."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from kafka import TopicPartition
@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from afterglow.config import Settings
 from afterglow.operations.deadletter_counts import DeadLetterTally
 from afterglow.operations.deadletter_facts import read_deadletters
-from afterglow.operations.facts import DeadLetterFacts, FunnelFacts, SloFacts
+from afterglow.operations.facts import DeadLetterFacts, FunnelFacts, PipelineFacts, SloFacts
 from afterglow.operations.funnel_facts import read_funnel
 from afterglow.operations.kafka_facts import read_kafka
 from afterglow.operations.ledger_facts import (
@@ -27,6 +27,7 @@ from afterglow.operations.pipeline_verdicts import deadletters_panel, pipeline_p
 from afterglow.operations.readmodel_verdicts import funnel_panel, slo_panel
 from afterglow.operations.slo_facts import read_slos
 from afterglow.operations.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from afterglow.operations.worker_facts import read_last_rebalance
 from afterglow.readmodel import database
 from afterglow.readmodel.projection import PROJECTED_TOPICS
 from afterglow.registry.clinics import ClinicDirectory
@@ -60,7 +61,8 @@ def collect_health(
     its panels instead of failing the summary."""
     tallies = tallies if tallies is not None else Tallies.new(settings)
     projector_offsets = _projector_offsets(settings, engine)
-    kafka = read_kafka(settings, projector_offsets, timeout_s)
+    kafka = read_kafka(settings, projector_offsets, timeout_s, now)
+    pipeline = _with_rebalance(kafka.pipeline, settings, min(timeout_s, 2.0))
     deadletters = DeadLetterFacts((), error="Kafka does not answer")
     unknown: list[UnknownSend] = []
     unknown_error: str | None = "Kafka does not answer"
@@ -94,13 +96,24 @@ def collect_health(
     return HealthSummary(
         now,
         (
-            pipeline_panel(kafka.pipeline, thresholds, now),
+            pipeline_panel(pipeline, thresholds, now),
             ticks_panel(kafka.ticks, thresholds, now),
             deadletters_panel(deadletters, thresholds),
             funnel_panel(funnel, thresholds),
             slo_panel(slos, thresholds),
         ),
     )
+
+
+def _with_rebalance(pipeline: PipelineFacts, settings: Settings, timeout_s: float) -> PipelineFacts:
+    """The worker group with its last rebalance, when the worker has live members to ask."""
+    groups = tuple(
+        replace(group, last_rebalance_at=read_last_rebalance(settings, timeout_s))
+        if group.role == "worker" and group.members
+        else group
+        for group in pipeline.groups
+    )
+    return replace(pipeline, groups=groups)
 
 
 def _projector_offsets(settings: Settings, engine: Engine) -> dict[TopicPartition, int] | None:

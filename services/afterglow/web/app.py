@@ -33,6 +33,7 @@ from afterglow.web.outcomes_routes import register_outcomes_routes
 from afterglow.web.patient_list_routes import register_patient_list_routes
 from afterglow.web.patient_routes import register_patient_routes
 from afterglow.web.simulator_routes import register_simulator_routes
+from afterglow.web.slo_metrics import OverdueAlertsCollector
 from afterglow.web.spool import Spool, SpoolDrainer
 from afterglow.web.twilio_webhooks import Publish, register_twilio_routes
 
@@ -114,6 +115,7 @@ def create_web_app(
             register_operations_routes(
                 app, health or kafka_health(settings, accounts.engine, clinics, clock)
             )
+            registry.register(OverdueAlertsCollector(accounts.engine, clinics, clock))
             register_dead_letter_routes(
                 app,
                 letters or KafkaLetters(settings),

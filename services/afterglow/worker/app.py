@@ -72,7 +72,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     start_tick_timer(app, context)
     register_api(app, runtime, context, components)
     _register_pages(app, context)
+    _watch_rebalances(app, context)
     return app
+
+
+def _watch_rebalances(app: faust.App, context: WorkerContext) -> None:
+    # Kafka's admin API tells who holds which partition, not since when: the worker says
+    # it (docs/operators.md, "Health summary").
+    @app.on_partitions_assigned.connect
+    async def assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        context.metrics.last_rebalance.set(time.time())
 
 
 def _register_pages(app: faust.App, context: WorkerContext) -> None:

@@ -88,6 +88,12 @@ class WorkerMetrics:
             ["partition"],
             registry=self.registry,
         )
+        self.last_rebalance = Gauge(
+            "afterglow_worker_last_rebalance_timestamp_seconds",
+            "Unix time partitions were last assigned to this worker (the end of a rebalance "
+            "of its group); the operations page shows it next to each member's partitions.",
+            registry=self.registry,
+        )
         self.timer_errors = Counter(
             "afterglow_tick_timer_errors_total",
             "Failures of the leader's tick timer (it retries at the next interval).",
