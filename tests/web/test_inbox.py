@@ -177,20 +177,25 @@ def test_a_clinician_sees_their_clinics_open_alerts_p1_first_then_the_longest_wa
     _run(tmp_path, scenario)
 
 
-def test_a_clinic_with_more_open_alerts_than_the_list_holds_sees_the_most_urgent_and_the_count(
+def test_a_clinic_with_more_open_alerts_than_the_list_holds_sees_every_p1_and_the_count(
     tmp_path: Path,
 ) -> None:
     async def scenario(client: Client, publisher: RecordingPublisher, engine: Engine) -> None:
         many = [_alert(f"al-many-{n:03d}", "pt-2", "P3", 1000 - n) for n in range(INBOX_LIMIT)]
-        _project(engine, ALERTS, many, first=len(ALERTS_SEEN))
+        # More P1s than the list's limit, the newest raised a minute ago.
+        p1s = [_alert(f"al-p1-{n:03d}", "pt-1", "P1", 900 - n) for n in range(INBOX_LIMIT)]
+        p1s.append(_alert("al-p1-newest", "pt-1", "P1", 1))
+        _project(engine, ALERTS, [*many, *p1s], first=len(ALERTS_SEEN))
         await _log_in(client, "lee@a.example")
         html = await _inbox(client)
         listed = _rows(html)
-        assert len(listed) == INBOX_LIMIT
-        assert listed[:3] == ["al-p1-old", "al-p1-new", "al-p2"]  # the urgent ones stay on top
-        total = INBOX_LIMIT + 4  # the P3s and the four open alerts of clinic-a
-        assert f"The {INBOX_LIMIT} most urgent of {total} are listed" in html
-        assert f"of {total} are listed" not in await _inbox(client, "?kind=safety")
+        p1_ids = {"al-p1-old", "al-p1-new", "al-p1-newest"} | {a["alert_id"] for a in p1s}
+        assert set(listed[: len(p1_ids)]) == p1_ids  # every P1, first
+        assert listed[len(p1_ids)] == "al-p2"  # then the most urgent others
+        assert len(listed) == len(p1_ids) + INBOX_LIMIT
+        total = len(p1_ids) + INBOX_LIMIT + 2  # the P3s, al-p2 and al-p3-old
+        assert f"{len(listed)} of {total} are listed" in html
+        assert "are listed" not in await _inbox(client, "?kind=severe")
 
     _run(tmp_path, scenario)
 

@@ -23,7 +23,8 @@ from afterglow.readmodel.tables import (
 )
 
 OPEN_STATUSES = ("open", "acknowledged")
-INBOX_LIMIT = 100
+INBOX_LIMIT = 100  # alerts other than P1
+MAX_P1 = 2000  # a bound on the page, far above any clinic's open safety alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +62,17 @@ class InboxFilter:
 
 @dataclass(frozen=True, slots=True)
 class InboxPage:
-    alerts: list[InboxAlert]  # at most INBOX_LIMIT, the most urgent
+    alerts: list[InboxAlert]  # every open P1, then at most INBOX_LIMIT others
     total: int  # how many match the filters
 
 
 def inbox(
     db: Connection, clinics: Collection[str], wanted: InboxFilter = InboxFilter()
 ) -> InboxPage:
-    """Open and acknowledged alerts of `clinics`: P1 first, then the longest waiting. Only
-    the first INBOX_LIMIT are listed: the page is fetched again every second, and a clinic
-    with thousands open narrows the list with the filters (docs/operators.md, "Alerts")."""
+    """Open and acknowledged alerts of `clinics`: P1 first, then the longest waiting. Every
+    P1 is listed, then only the first INBOX_LIMIT others: the page is fetched again every
+    second, and a clinic with thousands open narrows the list with the filters
+    (docs/operators.md, "Alerts on the dashboard")."""
     if not clinics:
         return InboxPage([], 0)
     statuses = [wanted.status] if wanted.status in OPEN_STATUSES else list(OPEN_STATUSES)
@@ -90,10 +92,13 @@ def inbox(
         .outerjoin(patients, patients.c.patient_id == alerts.c.patient_id)
         .where(*matching)
         .order_by(alerts.c.priority, open_first, alerts.c.raised_at, alerts.c.alert_id)
-        .limit(INBOX_LIMIT)
     )
-    listed = [inbox_alert(row) for row in db.execute(query)]
-    if len(listed) < INBOX_LIMIT:
+    # Every P1 is listed, however many are open: a safety alert must never be out of
+    # sight. The limit applies to the others.
+    urgent = db.execute(query.where(alerts.c.priority == "P1").limit(MAX_P1)).all()
+    others = db.execute(query.where(alerts.c.priority != "P1").limit(INBOX_LIMIT)).all()
+    listed = [inbox_alert(row) for row in (*urgent, *others)]
+    if len(others) < INBOX_LIMIT and len(urgent) < MAX_P1:
         return InboxPage(listed, len(listed))
     total = db.execute(select(func.count()).select_from(alerts).where(*matching)).scalar_one()
     return InboxPage(listed, int(total))
