@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,35 +31,54 @@ DAYS = 32
 SEED = 1
 
 
-@pytest.mark.kafka
-def test_the_demo_shows_crisis_relapse_disengagement_stop_and_escalation(
-    kafka_broker: str, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class DemoRun:
+    """One finished `afterglow up --demo` run: where its topics and read model are."""
+
+    settings: Settings
+    data_dir: Path
+    log: str
+    broker: str
+
+
+def _run_demo(kafka_broker: str, workdir: Path) -> DemoRun:
+    """`afterglow up --demo` at SPEED with SEED until simulated day DAYS, then Ctrl-C."""
     prefix = f"t{uuid.uuid4().hex[:8]}."
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_broker,
         "AFTERGLOW_TOPIC_PREFIX": prefix,
         "AFTERGLOW_APP_ID": f"{prefix}afterglow",
-        "AFTERGLOW_DATA_DIR": str(tmp_path / "var"),
+        "AFTERGLOW_DATA_DIR": str(workdir / "var"),
         "AFTERGLOW_WEB_PORT": str(free_port()),
         "AFTERGLOW_WORKER_WEB_PORT": str(free_port()),
         "AFTERGLOW_DEMO_WARMUP": "30",
     }
-    data_dir = tmp_path / "var" / "demo"
+    data_dir = workdir / "var" / "demo"
     process = AfterglowProcess(
         ["up", "--demo", "--demo-speed", SPEED, "--demo-seed", str(SEED)],
         env,
-        tmp_path / "up.log",
+        workdir / "up.log",
     ).start()
     try:
         wait_for(lambda: _simulated_day(data_dir) >= DAYS, timeout=200, what=f"day {DAYS}")
     finally:
         code = process.stop(signal.SIGINT, timeout=60)
     assert code == 0, process.log_tail()
-    log = (tmp_path / "up.log").read_text()
-    assert "demo login (clinician): clinician@demo.example.org  password " in log
-
     settings = Settings(data_dir=data_dir, topic_prefix=prefix)
+    return DemoRun(settings, data_dir, (workdir / "up.log").read_text(), kafka_broker)
+
+
+@pytest.fixture(scope="module")
+def demo_run(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    return _run_demo(kafka_broker, tmp_path_factory.mktemp("demo-run"))
+
+
+@pytest.mark.kafka
+def test_the_demo_shows_crisis_relapse_disengagement_stop_and_escalation(
+    demo_run: DemoRun,
+) -> None:
+    assert "demo login (clinician): clinician@demo.example.org  password " in demo_run.log
+    settings, data_dir, kafka_broker = demo_run.settings, demo_run.data_dir, demo_run.broker
     patients = {p.persona.value: p for p in demo_patients(SEED) if p.patient_id < "demo-a08"}
     raised = _alerts(kafka_broker, settings.topic("alerts"))
     db = create_engine(f"sqlite:///{data_dir / 'readmodel.sqlite3'}")
@@ -124,6 +144,31 @@ def test_the_demo_shows_crisis_relapse_disengagement_stop_and_escalation(
     assert len(started) > 100
     outside = [(pid, local) for pid, local in started if not 9 <= local.hour < 20]
     assert outside == []
+
+
+@pytest.mark.kafka
+def test_the_same_seed_gives_every_patient_the_same_alert_kinds(
+    demo_run: DemoRun, kafka_broker: str, tmp_path: Path
+) -> None:
+    again = _run_demo(kafka_broker, tmp_path)
+    first = _alert_kinds(demo_run)
+    second = _alert_kinds(again)
+    # Every persona must have raised something, or the comparison proves little.
+    personas = {p.patient_id: p.persona.value for p in demo_patients(SEED)}
+    assert {personas[pid] for pid in first} >= {"crisis", "relapsing", "goes_silent"}
+    differing = {
+        personas[pid]: (first.get(pid), second.get(pid))
+        for pid in personas
+        if first.get(pid) != second.get(pid)
+    }
+    assert differing == {}
+
+
+def _alert_kinds(run: DemoRun) -> dict[str, list[str]]:
+    return {
+        patient: sorted({kind for kind, _ in raised})
+        for patient, raised in _alerts(run.broker, run.settings.topic("alerts")).items()
+    }
 
 
 def _simulated_day(data_dir: Path) -> float:

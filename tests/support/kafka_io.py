@@ -30,6 +30,12 @@ def as_json(value: dict[str, Any]) -> bytes:
 
 def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None]]:
     """Every record currently in `topic` (all partitions, each in offset order)."""
+    return [(key, value) for _, key, value in read_partitions(bootstrap, topic)]
+
+
+def read_partitions(bootstrap: str, topic: str) -> list[tuple[int, bytes | None, bytes | None]]:
+    """Every record currently in `topic` as (partition, key, value), each partition in
+    offset order."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=1000
     )
@@ -41,13 +47,13 @@ def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | N
         consumer.assign(assigned)
         consumer.seek_to_beginning(*assigned)
         end = consumer.end_offsets(assigned)
-        records: list[tuple[bytes | None, bytes | None]] = []
+        records: list[tuple[int, bytes | None, bytes | None]] = []
         deadline = time.monotonic() + 30
         while any(consumer.position(tp) < end[tp] for tp in assigned):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read {topic} to its end")
             for batch in consumer.poll(timeout_ms=500).values():
-                records.extend((record.key, record.value) for record in batch)
+                records.extend((record.partition, record.key, record.value) for record in batch)
         return records
     finally:
         consumer.close()
@@ -102,6 +108,15 @@ def wait_while_progressing(
 def committed_to_end(bootstrap: str, group: str, topic: str) -> bool:
     """Whether consumer `group` has committed every partition of `topic` to its end: all
     that was in the topic has been handled (and everything it produced flushed first)."""
+    offsets = committed_and_end(bootstrap, group, topic)
+    return bool(offsets) and all(
+        committed is not None and committed >= end for committed, end in offsets.values()
+    )
+
+
+def committed_and_end(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int | None, int]]:
+    """Per partition of `topic`: consumer `group`'s committed offset (None: nothing
+    committed) and the end offset."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="afterglow-tests")
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
@@ -109,9 +124,12 @@ def committed_to_end(bootstrap: str, group: str, topic: str) -> bool:
         try:
             committed = admin.list_group_offsets({group: partitions}).get(group, {})
         except KafkaError:  # the group has not committed anything yet
-            return False
+            committed = {}
         ends = consumer.end_offsets(partitions)
-        return all(tp in committed and committed[tp].offset >= ends[tp] for tp in partitions)
+        return {
+            tp.partition: (committed[tp].offset if tp in committed else None, ends[tp])
+            for tp in partitions
+        }
     finally:
         consumer.close()
         admin.close()

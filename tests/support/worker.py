@@ -39,8 +39,11 @@ class WorkerUnderTest:
     def topic(self, name: str) -> str:
         return self.settings.topic(name)
 
+    def changelog(self, table: str) -> str:
+        return f"{self.app_id}-{table}-changelog"
+
     def table(self, name: str) -> dict[str, Any]:
-        return table_state(self.bootstrap, f"{self.app_id}-{name}-changelog")
+        return table_state(self.bootstrap, self.changelog(name))
 
     def records(self, name: str) -> list[dict[str, Any]]:
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -15,7 +16,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support.kafka_io import as_json, produce, wait_for, wait_while_progressing
+from tests.support.kafka_io import (
+    as_json,
+    committed_and_end,
+    produce,
+    read_partitions,
+    wait_for,
+    wait_while_progressing,
+)
 from tests.support.processes import AFTERGLOW
 from tests.support.records import infusion, patient
 from tests.support.worker import WorkerUnderTest
@@ -329,6 +337,39 @@ def test_invalid_ticks_and_consent_go_to_deadletter_and_time_goes_on(
     assert any("action" in r for r in reasons)
 
 
+def _why_undispatched(worker: WorkerUnderTest, patient_ids: set[str]) -> str:
+    """Where the scheduler's state stands for check-ins that were never dispatched: their
+    partitions, plans, due-index entries and each partition's clock, for the failure report."""
+    lines = [f"{len(patient_ids)} never dispatched: {sorted(patient_ids)[:10]}"]
+    partitions: Counter[int] = Counter()
+    for partition, key, value in read_partitions(worker.bootstrap, worker.changelog("schedules")):
+        if key is not None and key.decode() in patient_ids and value is not None:
+            partitions[partition] += 1
+            plan = json.loads(value)
+            states = [(o["occurrence_id"], o["status"]) for o in plan["occurrences"][:3]]
+            if len(lines) < 6:
+                lines.append(f"  {key.decode()} on partition {partition}: {states}")
+    lines.append(f"schedule changelog records by partition: {dict(partitions)}")
+    indexed: Counter[int] = Counter()
+    for partition, _, value in read_partitions(worker.bootstrap, worker.changelog("due")):
+        for entry in json.loads(value) if value else []:
+            if entry.get("patient_id") in patient_ids:
+                indexed[partition] += 1
+    lines.append(f"due-index records naming them, by partition: {dict(indexed)}")
+    lines.append(f"scheduler clocks: {worker.table('scheduler-clock')}")
+    try:
+        lines.append(f"readyz: {worker.http_get('/readyz')}")
+    except OSError as error:
+        lines.append(f"readyz: {error}")
+    ticks = committed_and_end(worker.bootstrap, worker.app_id, worker.topic("afterglow.ticks"))
+    lines.append(f"ticks (committed, end) by partition: {ticks}")
+    log = worker.log.read_text(errors="replace").splitlines() if worker.log.exists() else []
+    pattern = re.compile(r"WARN|ERROR|[Rr]ecover|[Aa]ssign|[Rr]ebalanc")
+    notable = [line for line in log if pattern.search(line) and "operator warning" not in line]
+    lines.extend(notable[-40:])
+    return "\n".join(lines)
+
+
 def test_sigkill_during_dispatch_loses_and_repeats_no_checkin(worker: WorkerUnderTest) -> None:
     zones = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
     # One phone each (a second patient on a phone is refused): 555-01xx in 12 area codes.
@@ -387,6 +428,8 @@ def test_sigkill_during_dispatch_loses_and_repeats_no_checkin(worker: WorkerUnde
             )
             starts = _signals(worker, "checkin_due")
         except AssertionError:
+            sent = {r["event_id"] for r in _signals(worker, "checkin_due")}
+            print(_why_undispatched(worker, {e.split(":")[0] for e in expected - sent}))
             print(second.log_tail())
             raise
     ids = Counter(r["event_id"] for r in starts)
