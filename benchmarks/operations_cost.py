@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
+from kafka import KafkaProducer, TopicPartition
 from kafka.consumer import KafkaConsumer
 from sqlalchemy import Engine
 from tests.support.records import patient
@@ -98,14 +98,17 @@ class _Poller:
         tallies = Tallies.new(settings)
 
         def run() -> None:
-            while not self._stop.is_set():
-                started, cpu = time.monotonic(), time.thread_time()
-                collect_health(
-                    settings, engine, clinics, datetime.now(UTC), timeout_s=5.0, tallies=tallies
-                )
-                self.cpu_s += time.thread_time() - cpu
-                self.calls += 1
-                self._stop.wait(max(0.0, every_s - (time.monotonic() - started)))
+            try:
+                while not self._stop.is_set():
+                    started, cpu = time.monotonic(), time.thread_time()
+                    collect_health(
+                        settings, engine, clinics, datetime.now(UTC), timeout_s=5.0, tallies=tallies
+                    )
+                    self.cpu_s += time.thread_time() - cpu
+                    self.calls += 1
+                    self._stop.wait(max(0.0, every_s - (time.monotonic() - started)))
+            finally:
+                tallies.close()
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
@@ -117,31 +120,38 @@ class _Poller:
         return f"{self.calls} summaries, {per_call:.0f} ms CPU each"
 
 
-def _round(settings: Settings, group: str, first: int, count: int) -> float:
-    """Seconds from the first record produced until the worker group committed them all."""
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=20
-    )
-    topic = settings.topic(PATIENTS)
-    started = time.monotonic()
-    for n in range(first, first + count):
-        record = patient(f"p{n:07d}", phone=fictional_phone(n))
-        producer.send(topic, key=record["patient_id"].encode(), value=orjson.dumps(record))
-    producer.flush(timeout=300)
-    producer.close()
+def _round(settings: Settings, app_id: str, first: int, count: int) -> float:
+    """Seconds from the first record produced until the worker has stored every patient:
+    its `patients` table changelog holds `count` more records. (The group's committed
+    offsets would do, but the worker commits every few seconds, a coarser clock than
+    the difference measured here.)"""
+    changelog = f"{app_id}-patients-changelog"
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        end = consumer.end_offsets(partitions)
-        while True:
-            committed = admin.list_group_offsets({group: None})[group]
-            if all(tp in committed and committed[tp].offset >= end[tp] for tp in partitions):
-                return time.monotonic() - started
-            time.sleep(0.1)
+        deadline = time.monotonic() + 120  # the worker creates it as it starts
+        while len(numbers := consumer.partitions_for_topic(changelog) or ()) < (
+            settings.topic_partitions
+        ):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the worker did not create {changelog}")
+            time.sleep(0.5)
+        partitions = [TopicPartition(changelog, p) for p in numbers]
+        before = sum(consumer.end_offsets(partitions).values())
+        producer = KafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=20
+        )
+        topic = settings.topic(PATIENTS)
+        started = time.monotonic()
+        for n in range(first, first + count):
+            record = patient(f"p{n:07d}", phone=fictional_phone(n))
+            producer.send(topic, key=record["patient_id"].encode(), value=orjson.dumps(record))
+        producer.flush(timeout=300)
+        producer.close()
+        while sum(consumer.end_offsets(partitions).values()) < before + count:
+            time.sleep(0.05)
+        return time.monotonic() - started
     finally:
         consumer.close()
-        admin.close()
 
 
 if __name__ == "__main__":

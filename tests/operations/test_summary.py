@@ -14,11 +14,12 @@ from sqlalchemy import Engine
 
 from afterglow.broker.topics import ensure_topics
 from afterglow.config import Settings
-from afterglow.operations.summary import collect_health
+from afterglow.operations.summary import Tallies, collect_health
 from afterglow.readmodel import database
 from afterglow.readmodel.projector import group_id
 from afterglow.registry.clinics import load_clinics
-from afterglow.topics import PATIENTS
+from afterglow.topics import DEADLETTER, INFUSIONS_COMPLETED, PATIENTS
+from afterglow.worker.deadletter import deadletter_record, encode
 from tests.support.clinics import write_clinics
 
 pytestmark = pytest.mark.kafka
@@ -63,3 +64,39 @@ def test_the_projector_lag_is_counted_from_the_read_models_offsets(
         "sms_funnel",
         "alert_slos",
     ]
+
+
+def test_a_kept_tally_counts_the_dead_letters_written_between_summaries(
+    kafka_settings: Settings, sqlite_readmodel: Engine, tmp_path: Path
+) -> None:
+    # As the operations page runs it: one Tallies (and its consumer) for every refresh.
+    assert ensure_topics(kafka_settings).ok
+    clinics = load_clinics(write_clinics(tmp_path / "clinics.toml", ""))
+    source = kafka_settings.topic(INFUSIONS_COMPLETED)
+    tallies = Tallies.new(kafka_settings)
+    try:
+        counts = []
+        for round_ in range(3):
+            _produce_letters(kafka_settings, source, round_ + 1)
+            summary = collect_health(
+                kafka_settings, sqlite_readmodel, clinics, datetime.now(UTC), tallies=tallies
+            )
+            facts = summary.panel("deadletters").facts
+            assert facts.error is None
+            counts.append(facts.total)
+    finally:
+        tallies.close()
+    assert counts == [1, 3, 6]
+
+
+def _produce_letters(settings: Settings, source: str, count: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    try:
+        for n in range(count):
+            letter = deadletter_record(
+                source, "empty record value", None, b"", 0, n, datetime.now(UTC)
+            )
+            producer.send(settings.topic(DEADLETTER), encode(letter))
+        producer.flush(timeout=30)
+    finally:
+        producer.close()

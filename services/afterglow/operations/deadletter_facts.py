@@ -3,6 +3,7 @@ with a tally kept from an earlier call, only what was written since."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 import orjson
@@ -13,7 +14,7 @@ from kafka.errors import KafkaError
 from afterglow.config import Settings
 from afterglow.operations.deadletter_counts import DeadLetter, DeadLetterTally
 from afterglow.operations.facts import DeadLetterFacts
-from afterglow.topic_reading import ReadTimeout, read_to_end
+from afterglow.topic_reading import ReadTimeout, partitions_of, read_to_end
 from afterglow.topics import DEADLETTER
 
 
@@ -24,16 +25,17 @@ def read_deadletters(
     tally: DeadLetterTally | None = None,
     timeout_s: float = 10.0,
     read_timeout_s: float = 60.0,
+    known_topics: Mapping[str, Collection[int]] | None = None,
 ) -> DeadLetterFacts:
-    """`tally`: the counts so far, brought up to date here (a new one when None)."""
+    """`tally`: the counts so far, brought up to date here (a new one when None);
+    `known_topics`: as `topic_reading.partitions_of`."""
     tally = tally if tally is not None else DeadLetterTally(settings.topic_prefix)
     timeout_ms = int(timeout_s * 1000)
     topic = settings.topic(DEADLETTER)
     try:
-        if topic not in consumer.topics():
+        partitions = partitions_of(consumer, topic, known_topics)
+        if partitions is None:
             return DeadLetterFacts((), error=f"no topic {topic}: run `afterglow topics`")
-        numbers = sorted(consumer.partitions_for_topic(topic))
-        partitions = [TopicPartition(topic, p) for p in numbers]
         start = {TopicPartition(topic, p): o for p, o in tally.positions.items()}
         for record in read_to_end(consumer, partitions, timeout_ms, read_timeout_s, start=start):
             tally.add(_letter(record))

@@ -10,7 +10,7 @@ afterwards, for monitoring (readmodel/projector.py), so the group can be behind 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +42,9 @@ Offsets = Mapping[TopicPartition, int]
 class KafkaFacts:
     pipeline: PipelineFacts
     ticks: TickFacts
+    # Every topic of the cluster -> its partition numbers, as described (empty when Kafka
+    # did not answer): lets later readers skip a metadata request of their own.
+    topics: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def read_kafka(
@@ -110,7 +113,11 @@ def _read(
         for tp in ticks_tps
         if tp in worker_at and worker_at[tp] - 1 >= bounds[tp][0]
     }
-    consumer = one_shot_consumer(settings, "status", int(timeout_s * 1000))
+    # Only the timestamp of one record per partition is wanted: no CRC checks (pure Python
+    # in kafka-python), and small fetches, or a group far behind costs megabytes a call.
+    consumer = one_shot_consumer(
+        settings, "status", int(timeout_s * 1000), check_crcs=False, max_partition_fetch_bytes=16384
+    )
     try:
         # One pass per group: both may read the same partition from different offsets.
         oldest = {
@@ -149,7 +156,12 @@ def _read(
         tuple(TickPartition(tp.partition, handled.get(tp)) for tp in ticks_tps),
     )
     rates = read_rates(settings, admin, rate_tps, {tp: end for tp, (_, end) in bounds.items()}, now)
-    return KafkaFacts(PipelineFacts(broker, group_facts, rates), ticks)
+    topics = {
+        topic["name"]: tuple(sorted(p["partition_index"] for p in topic["partitions"]))
+        for topic in described
+        if not topic.get("error_code")
+    }
+    return KafkaFacts(PipelineFacts(broker, group_facts, rates), ticks, topics)
 
 
 def _unconsumed(

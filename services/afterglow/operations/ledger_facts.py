@@ -5,6 +5,7 @@ long-lived caller makes each later read start where the last one ended."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from kafka.errors import KafkaError
 
 from afterglow.config import Settings
 from afterglow.sms.ledger import LedgerStatus
-from afterglow.topic_reading import ReadTimeout, read_to_end
+from afterglow.topic_reading import ReadTimeout, partitions_of, read_to_end
 
 LEDGER_TABLE = "sms-ledger"  # worker/sms_sender.py
 
@@ -55,16 +56,17 @@ def read_unknown_sends(
     tally: LedgerTally | None = None,
     timeout_s: float = 10.0,
     read_timeout_s: float = 60.0,
+    known_topics: Mapping[str, Collection[int]] | None = None,
 ) -> list[UnknownSend]:
-    """`tally`: what earlier reads found, brought up to date here (a new one when None)."""
+    """`tally`: what earlier reads found, brought up to date here (a new one when None);
+    `known_topics`: as `topic_reading.partitions_of`."""
     tally = tally if tally is not None else LedgerTally()
     timeout_ms = int(timeout_s * 1000)
     topic = changelog_topic(settings)
     try:
-        if topic not in consumer.topics():
+        partitions = partitions_of(consumer, topic, known_topics)
+        if partitions is None:
             return []  # no text was ever sent by this app
-        numbers = sorted(consumer.partitions_for_topic(topic))
-        partitions = [TopicPartition(topic, p) for p in numbers]
         start = {TopicPartition(topic, p): o for p, o in tally.positions.items()}
         for record in read_to_end(consumer, partitions, timeout_ms, read_timeout_s, start=start):
             tally.add(record.key, record.value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from kafka import TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,14 +38,24 @@ from afterglow.topic_reading import KafkaUnreachable, one_shot_consumer
 class Tallies:
     """What was read of the dead-letter topic and the send ledger so far. A caller that
     asks again and again (a page) keeps one across calls, so that each call reads only
-    the records written since the one before; `afterglow status` starts afresh."""
+    the records written since the one before; `afterglow status` starts afresh.
+
+    A kept one also keeps the consumer that reads them: a new consumer spends about
+    100 ms learning the cluster's metadata before its first read (docs/benchmarks.md,
+    "Health summary"). The keeper closes it (`close`)."""
 
     deadletters: DeadLetterTally
     ledger: LedgerTally = field(default_factory=LedgerTally)
+    consumer: KafkaConsumer | None = None
 
     @classmethod
     def new(cls, settings: Settings) -> Tallies:
         return cls(DeadLetterTally(settings.topic_prefix))
+
+    def close(self) -> None:
+        if self.consumer is not None:
+            self.consumer.close()
+            self.consumer = None
 
 
 def collect_health(
@@ -59,6 +69,7 @@ def collect_health(
 ) -> HealthSummary:
     """Every panel, each from what could be read: a source that does not answer colours
     its panels instead of failing the summary."""
+    kept = tallies is not None
     tallies = tallies if tallies is not None else Tallies.new(settings)
     projector_offsets = _projector_offsets(settings, engine)
     kafka = read_kafka(settings, projector_offsets, timeout_s, now)
@@ -67,23 +78,23 @@ def collect_health(
     unknown: list[UnknownSend] = []
     unknown_error: str | None = "Kafka does not answer"
     if kafka.pipeline.broker.reachable:
-        try:
-            # Counting only: CRC checks in pure Python would triple the read (topic_reading).
-            consumer = one_shot_consumer(
-                settings, "status-topics", int(timeout_s * 1000), check_crcs=False
-            )
-        except KafkaUnreachable:
-            consumer = None
+        known = kafka.topics or None
+        consumer = tallies.consumer or _topics_consumer(settings, timeout_s)
         if consumer is not None:
+            tallies.consumer = None  # given back below only when all went well
             try:
                 deadletters = read_deadletters(
-                    settings, consumer, now, tallies.deadletters, timeout_s
+                    settings, consumer, now, tallies.deadletters, timeout_s, known_topics=known
                 )
-                unknown = read_unknown_sends(settings, consumer, tallies.ledger, timeout_s)
+                unknown = read_unknown_sends(
+                    settings, consumer, tallies.ledger, timeout_s, known_topics=known
+                )
                 unknown_error = None
             except LedgerUnread as exc:
                 unknown_error = str(exc)
-            finally:
+            if kept and unknown_error is None and deadletters.error is None:
+                tallies.consumer = consumer
+            else:
                 consumer.close()
     try:
         with engine.connect() as db:
@@ -103,6 +114,14 @@ def collect_health(
             slo_panel(slos, thresholds),
         ),
     )
+
+
+def _topics_consumer(settings: Settings, timeout_s: float) -> KafkaConsumer | None:
+    try:
+        # Counting only: CRC checks in pure Python would triple the read (topic_reading).
+        return one_shot_consumer(settings, "status-topics", int(timeout_s * 1000), check_crcs=False)
+    except KafkaUnreachable:
+        return None
 
 
 def _with_rebalance(pipeline: PipelineFacts, settings: Settings, timeout_s: float) -> PipelineFacts:

@@ -136,7 +136,7 @@ def kafka_health(
     def collect(now: datetime) -> HealthSummary:
         return collect_health(settings, engine, clinics, now, timeout_s=5.0, tallies=tallies)
 
-    return HealthSource(collect, clock)
+    return HealthSource(collect, clock, close=tallies.close)
 
 
 async def _no_raw_publish(topic: str, key: bytes | None, value: bytes) -> None:

@@ -19,8 +19,16 @@ Collect = Callable[[datetime], HealthSummary]
 
 
 class HealthSource:
-    def __init__(self, collect: Collect, clock: Clock, max_age_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        collect: Collect,
+        clock: Clock,
+        max_age_s: float = 5.0,
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        """`close` releases what `collect` keeps between calls (its Kafka consumer)."""
         self._collect = collect
+        self._close = close
         self._clock = clock
         self._max_age_s = max_age_s
         self._lock = asyncio.Lock()
@@ -33,3 +41,8 @@ class HealthSource:
             found = await asyncio.to_thread(self._collect, self._clock.now())
             self._last = (time.monotonic(), found)
             return found
+
+    async def close(self) -> None:
+        async with self._lock:  # never while a summary is being collected
+            if self._close is not None:
+                await asyncio.to_thread(self._close)

@@ -51,3 +51,8 @@ def register_operations_routes(app: web.Application, health: HealthSource) -> No
     app.router.add_get("/operations", show)
     app.router.add_get("/operations/panels", panels)
     app.router.add_get("/operations/health.json", health_json)
+
+    async def close(app: web.Application) -> None:
+        await health.close()
+
+    app.on_cleanup.append(close)
