@@ -1,6 +1,6 @@
 """Independent reference implementation (test oracle) of the Afterglow alert rules.
 
-Implements clinical-rules.md sections 2-4 over backtest events (contract.md section 1),
+Implements the rules of docs/rules.md over backtest events (docs/clinics.md),
 for differential testing against the production rule engine.  It is written on purpose
 in a different style from an incremental state machine:
 

@@ -74,5 +74,5 @@ def assessment(patient_id: str, at: str, total: int, item9: int = 0) -> dict[str
     return event("assessment_completed", patient_id, at, items=[*items, item9])
 
 
-def brief(alerts: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+def alert_tuples(alerts: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
     return [tuple(alert[key] for key in ALERT_KEYS) for alert in alerts]  # type: ignore[misc]

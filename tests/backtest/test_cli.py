@@ -1,4 +1,5 @@
-"""`afterglow backtest FILE` as a clinic would run it (contract.md §1)."""
+"""`afterglow backtest FILE` as a clinic would run it (docs/clinics.md, "Trying a rule
+configuration on your history")."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 from afterglow.cli.backtest_cmd import run_backtest
 from tests.backtest.cli import (
     Result,
+    alert_tuples,
     assessment,
-    brief,
     event,
     history_text,
     run_afterglow,
@@ -73,13 +74,13 @@ def test_alerts_are_printed_as_json_lines_in_the_order_raised(tmp_path: Path) ->
         assert {"patient_id", "kind", "priority", "at"} <= set(alert)
         assert alert["priority"] in ("P1", "P2", "P3")
     # `at` is the triggering event's text, unchanged (offset, "Z", fractional seconds).
-    assert brief(alerts) == CLINIC_EXPECTED
+    assert alert_tuples(alerts) == CLINIC_EXPECTED
 
 
 def test_stdin_dash_reads_standard_input() -> None:
     result = run_afterglow(["backtest", "-", "--summary"], stdin=history_text(CLINIC_HISTORY))
     assert_ok(result)
-    assert brief(result.alerts()) == CLINIC_EXPECTED
+    assert alert_tuples(result.alerts()) == CLINIC_EXPECTED
     assert result.summary()["alerts"] == len(CLINIC_EXPECTED)
 
 
@@ -89,7 +90,7 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
         spaced += [line, "", "\t "]
     result = run_afterglow(["backtest", str(write_history(tmp_path / "h.jsonl", spaced))])
     assert_ok(result)
-    assert brief(result.alerts()) == CLINIC_EXPECTED
+    assert alert_tuples(result.alerts()) == CLINIC_EXPECTED
 
 
 def test_empty_history(tmp_path: Path) -> None:
@@ -113,7 +114,7 @@ def test_resolution_with_nothing_open_and_patients_interleaved_out_of_order(
     ]
     result = run_afterglow(["backtest", str(write_history(tmp_path / "h.jsonl", lines))])
     assert_ok(result)
-    assert brief(result.alerts()) == [
+    assert alert_tuples(result.alerts()) == [
         ("b", "severe", "P2", "2024-05-01T00:00:00Z"),
         ("a", "severe", "P2", "2024-05-02T00:00:01Z"),
     ]
@@ -133,7 +134,7 @@ def test_summary_counts_and_rate_per_100_patient_months(tmp_path: Path) -> None:
         ["backtest", str(write_history(tmp_path / "h.jsonl", lines)), "--summary"]
     )
     assert_ok(result)
-    assert brief(result.alerts()) == [("p", "severe", "P2", T_PLUS_3_MONTHS)]
+    assert alert_tuples(result.alerts()) == [("p", "severe", "P2", T_PLUS_3_MONTHS)]
     # The summary comes after the alerts.
     assert "summary" in json.loads(result.stdout.splitlines()[-1])
     summary = result.summary()
@@ -232,8 +233,8 @@ ERROR_CASES: dict[str, dict[str, Any] | str] = {
 }
 
 
-# The cases contract.md §1 names run through the real command; every case also runs
-# in-process through the function the command calls (fast, same code path).
+# The cases the backtest command documents (docs/clinics.md) run through the real command;
+# every case also runs in-process through the function the command calls (fast, same code path).
 CLI_ERROR_CASES = (
     "not JSON",
     "unknown type",
@@ -296,7 +297,7 @@ def test_error_reason_names_the_problem(error_results: dict[str, Result]) -> Non
 
 
 def test_lower_case_t_and_z_never_crash(tmp_path: Path) -> None:
-    # RFC 3339 allows lower-case "t" and "z"; the schema accepts them. contract.md §1:
+    # RFC 3339 allows lower-case "t" and "z"; the schema accepts them. The backtest command:
     # exit 2 with `line N: ...` on an invalid line, 0 otherwise - never a traceback.
     lines: list[dict[str, Any] | str] = [
         GOOD,
@@ -318,7 +319,7 @@ def test_lower_case_t_and_z_never_crash(tmp_path: Path) -> None:
     ],
 )
 def test_schema_valid_datetimes_never_crash(at: str) -> None:
-    # Every line here passes the schema; contract.md §1 allows only exit 0, or exit 2 with
+    # Every line here passes the schema; the backtest command allows only exit 0, or exit 2 with
     # `line N: ...`.
     lines: list[dict[str, Any] | str] = [GOOD, event("infusion_completed", "p", at)]
     out, err = io.StringIO(), io.StringIO()
@@ -357,6 +358,6 @@ def test_clinic_thresholds_come_from_the_clinic_settings_file(tmp_path: Path) ->
     strict = run_afterglow(["backtest", "--clinic", "strict", str(path)], env=env)
     unknown = run_afterglow(["backtest", "--clinic", "lax", str(path)], env=env)
     assert (default.returncode, default.alerts()) == (0, [])
-    assert brief(strict.alerts()) == [("p9", "severe", "P2", "2024-03-10T12:00:00Z")]
+    assert alert_tuples(strict.alerts()) == [("p9", "severe", "P2", "2024-03-10T12:00:00Z")]
     assert unknown.returncode == 2
     assert "no clinic 'lax'" in unknown.stderr

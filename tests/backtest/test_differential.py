@@ -13,7 +13,7 @@ import pytest
 
 from afterglow.cli.backtest_cmd import run_backtest
 from afterglow.synthetic.cohort import CohortShape, generate_history
-from tests.backtest.cli import brief, history_text, run_afterglow
+from tests.backtest.cli import alert_tuples, history_text, run_afterglow
 from tests.reference_rules import reference_alerts
 
 SHAPES = {
@@ -51,7 +51,7 @@ def backtest_alerts(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_backtest_equals_the_oracle(name: str) -> None:
     events, expected = cohort(name)
     assert expected, "the cohort should raise some alerts"
-    assert brief(backtest_alerts(events)) == brief(expected)
+    assert alert_tuples(backtest_alerts(events)) == alert_tuples(expected)
 
 
 def test_the_cohorts_exercise_every_alert_kind() -> None:
@@ -77,7 +77,7 @@ def test_lifecycle_stress_with_frequent_resolutions_and_expiries() -> None:
     kinds = Counter(alert["kind"] for alert in expected)
     assert kinds["missed_high_risk"] >= 20
     assert kinds["disengaged"] >= 20
-    assert brief(backtest_alerts(events)) == brief(expected)
+    assert alert_tuples(backtest_alerts(events)) == alert_tuples(expected)
 
 
 def test_large_history_through_the_real_command(tmp_path) -> None:
@@ -88,7 +88,7 @@ def test_large_history_through_the_real_command(tmp_path) -> None:
     result = run_afterglow(["backtest", str(path), "--summary"])
     assert result.returncode == 0, result.stderr
     expected = reference_alerts(events)
-    assert brief(result.alerts()) == brief(expected)
+    assert alert_tuples(result.alerts()) == alert_tuples(expected)
     summary = result.summary()
     assert summary["events"] == len(events)
     assert summary["alerts"] == len(expected)

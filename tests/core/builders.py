@@ -132,7 +132,7 @@ def responder(
 
 
 def to_history_dict(event: ClinicalEvent) -> dict[str, Any]:
-    """The backtest JSON Lines form (contract.md §1) of a backtest-capable event."""
+    """The backtest JSON Lines form (docs/clinics.md) of a backtest-capable event."""
     base: dict[str, Any] = {"patient_id": event.patient_id, "at": event.at.isoformat()}
     if isinstance(event, PatientEnrolled):
         base["type"] = "patient_enrolled"

@@ -1,4 +1,4 @@
-"""Event types: every `at` must carry a UTC offset (contract.md: all times have one)."""
+"""Event types: every `at` must carry a UTC offset (every schema: all times have one)."""
 
 from __future__ import annotations
 

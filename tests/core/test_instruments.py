@@ -1,4 +1,4 @@
-"""PHQ-9 / GAD-7 definitions against clinical-rules.md §1 (wording, LOINC, copyright)."""
+"""PHQ-9 / GAD-7 definitions against docs/rules.md (wording, LOINC, copyright)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_phq9_item_10_is_the_unscored_difficulty_question() -> None:
 
 
 def test_phq9_item_10_answer_codes_are_pinned() -> None:
-    # clinical-rules.md §1: public code often swaps the last two codes (very/extremely).
+    # Public code often swaps the last two codes (very/extremely).
     mapping = {a.loinc: (a.value, a.label.lower()) for a in PHQ9.functional_answers}
     assert set(mapping) == {"LA6572-7", "LA6573-5", "LA6575-0", "LA6574-3"}
     assert mapping["LA6572-7"][0] == 0

@@ -1,4 +1,4 @@
-"""Totals and severity bands (clinical-rules.md §1; Kroenke 2001, Spitzer 2006)."""
+"""Totals and severity bands (docs/rules.md; Kroenke 2001, Spitzer 2006)."""
 
 from __future__ import annotations
 

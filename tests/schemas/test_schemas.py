@@ -270,7 +270,7 @@ def settings_with(**defaults: Any) -> dict[str, Any]:
 
 # Hand-labelled documents beyond the valid example: (schema, document, valid?).
 LABELLED: list[tuple[str, Any, bool]] = [
-    # extra fields are allowed in every event (contract.md)
+    # extra fields are allowed in every event (schemas/, docs/developers.md)
     *[
         (name, {**doc, "extra_field": {"any": 1}}, name not in CLOSED_SCHEMAS)
         for name, doc in VALID.items()
@@ -569,7 +569,7 @@ def test_date_time_format_agreement(text: str, valid: bool) -> None:
     ["2024-03-01T09:00:00", "2024-03-01", "2024-03-01T09:00:00.5", "1709283600"],
 )
 def test_times_without_an_offset_are_rejected(text: str) -> None:
-    # contract.md: all times are ISO-8601 with a UTC offset.
+    # Every schema: all times are ISO-8601 with a UTC offset.
     for name, key in [
         ("history/checkin_expired", "at"),
         ("alerts", "at"),

@@ -1,4 +1,5 @@
-"""Every patient text, in every language, against the content rules (clinical-rules.md §6):
+"""Every patient text, in every language, against the content rules (docs/rules.md, "SMS
+conversation"):
 no diagnosis, drug name, score or the words "depression"/"ketamine"; the clinic's name and
 the STOP instruction in the first message; crisis resources in the crisis text; GSM-7 only,
 one segment where the item text allows.

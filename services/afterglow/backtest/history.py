@@ -34,7 +34,7 @@ class HistoryLine(NamedTuple):
     event: ClinicalEvent
 
 
-# The event types a history may hold (contract §1), each with its schema under
+# The event types a history may hold (docs/clinics.md), each with its schema under
 # schemas/history/.
 HISTORY_TYPES = (
     "patient_enrolled",

@@ -89,7 +89,7 @@ def _deadletters(facts: DeadLetterFacts, now: datetime) -> list[str]:
 def _funnel(facts: FunnelFacts, now: datetime) -> list[str]:
     header = (
         "clinic window planned sent delivered answered failed undelivered "
-        "stop 21610 bad_number unknown"
+        "stop carrier_21610 bad_number unknown"
     )
     lines = [header] if facts.clinics else []
     for c in facts.clinics:

@@ -44,7 +44,7 @@ from afterglow.worker.context import WorkerContext
 from afterglow.worker.operator_warnings import raise_warning
 
 log = logging.getLogger(__name__)
-_LANGUAGE = "en"  # clinician records carry no language (contract §2)
+_LANGUAGE = "en"  # clinician records carry no language (schemas/)
 _MAX_LISTED_CODES = 5
 _CODE_LIFETIME = timedelta(days=30)
 _ESCALATED_FROM = {Role.BACKUP: Role.PRIMARY.value, Role.DIRECTOR: Role.BACKUP.value}

@@ -97,7 +97,7 @@ class Scheduler:
         self._save(partition, key, schedule, on_removed(schedule, self.now_for(partition), config))
 
     def on_probable_relapse(self, partition: int, key: bytes, probable_at: datetime) -> None:
-        """The rules entered probable relapse: plan the confirmatory check-in (§5)."""
+        """The rules entered probable relapse: plan the confirmatory check-in (docs/rules.md)."""
         schedule = self._load(key)
         result = on_probable_relapse(
             schedule, probable_at, self.now_for(partition), self._clinic(key).schedule

@@ -1,4 +1,4 @@
-"""Clinician actions (clinical-rules.md §4): acknowledge takes ownership and stops
+"""Clinician actions (docs/rules.md): acknowledge takes ownership and stops
 escalation, resolve closes with an outcome; repeats report what already happened."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Escalation (clinical-rules.md §4): P1 backup at 15 min, director at 30, the pair again at
+"""Escalation (docs/rules.md): P1 backup at 15 min, director at 30, the pair again at
 45 and 60; P2 backup at 4 h; P3 never paged; acknowledgment or resolution stops it; a
 backlog pages each role once; repeating a tick pages nobody twice."""
 

@@ -1,4 +1,4 @@
-"""STOP, START and HELP come before anything else, in every state (clinical-rules.md §6)."""
+"""STOP, START and HELP come before anything else, in every state (docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reminders, expiry, replays, idle texts and the stored state (clinical-rules.md §5, §6)."""
+"""Reminders, expiry, replays, idle texts and the stored state (docs/rules.md, "SMS
+conversation")."""
 
 from __future__ import annotations
 

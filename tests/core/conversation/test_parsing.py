@@ -1,4 +1,4 @@
-"""What counts as an answer, a keyword or a crisis text (clinical-rules.md §6)."""
+"""What counts as an answer, a keyword or a crisis text (docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Going through the PHQ-9 by text: one item per message, labels, all nine at once, invalid
-replies and the re-ask limit, item 10, what the care team receives (clinical-rules.md §6)."""
+replies and the re-ask limit, item 10, what the care team receives (docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Item 9 and crisis texts: resources first, the P1 trigger first, then the questionnaire
-goes on (clinical-rules.md §3 A1, §6)."""
+goes on (docs/rules.md A1, "SMS conversation")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A9 `disengaged` (P3, clinical-rules.md §3 A9): the second consecutive expired check-in;
+"""A9 `disengaged` (P3, docs/rules.md A9): the second consecutive expired check-in;
 a completed assessment resets the streak; once per streak."""
 
 from __future__ import annotations

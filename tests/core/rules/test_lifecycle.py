@@ -1,4 +1,4 @@
-"""Alert lifecycle (clinical-rules.md §4): one open alert per (patient, kind), updates,
+"""Alert lifecycle (docs/rules.md): one open alert per (patient, kind), updates,
 resolution, the 7-day suppression; plus event order and state persistence."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A7 `missed_high_risk` (clinical-rules.md §3 A7): a check-in expires during a probable
+"""A7 `missed_high_risk` (docs/rules.md A7): a check-in expires during a probable
 relapse, or at most 14 days after the last P1/P2 alert actually raised."""
 
 from __future__ import annotations

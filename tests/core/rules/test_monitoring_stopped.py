@@ -1,4 +1,4 @@
-"""A8 `monitoring_stopped` (clinical-rules.md §3 A8): STOP while follow-up is active
+"""A8 `monitoring_stopped` (docs/rules.md A8): STOP while follow-up is active
 (an infusion in the last 365 days)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Relapse state machine: A5 `probable_relapse`, A6 `relapse` (clinical-rules.md §2 Relapse
-criterion, §3 A5/A6 and "Relapse state machine")."""
+"""Relapse state machine: A5 `probable_relapse`, A6 `relapse` (docs/rules.md Relapse
+criterion, A5/A6 and "Relapse state machine")."""
 
 from __future__ import annotations
 

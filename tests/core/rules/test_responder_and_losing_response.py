@@ -1,5 +1,5 @@
 """Baseline, responder (remission / >= 50 % response) and A4 `losing_response`
-(clinical-rules.md §2 Baseline, After the first infusion, Responder, Nadir; §3 A4)."""
+(docs/rules.md Baseline, After the first infusion, Responder, Nadir; A4)."""
 
 from __future__ import annotations
 

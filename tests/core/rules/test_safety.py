@@ -1,5 +1,5 @@
 """A1 `safety` (P1): every positive item-9 answer, never deduplicated or suppressed
-(clinical-rules.md §3 A1, §4 first bullet)."""
+(docs/rules.md A1, "Alert lifecycle and paging")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A2 `severe` and A3 `worsening` (clinical-rules.md §3)."""
+"""A2 `severe` and A3 `worsening` (docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ DEFAULT_STEP = timedelta(minutes=15)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_PER_TICK = 200  # a planner that re-indexes due entries forever fails, not hangs
 
-# The follow-up days of clinical-rules.md §5, written out independently of config.py.
+# The follow-up days of docs/rules.md, written out independently of config.py.
 EXPECTED_DAYS = [7, 14, 21, 28, 42, 56, 70, 84, *range(114, 355, 30)]
 
 

@@ -74,8 +74,8 @@ def test_a_baseline_due_at_the_next_opening_keeps_it_and_the_follow_up_moves() -
 
 def test_a_baseline_due_now_is_sent_now_and_the_later_follow_up_moves() -> None:
     # Enrolled at 09:30 on D+7: the baseline is due at once (in the window), the D+7
-    # follow-up at 10:00 is the later of the two and moves to D+8 (clinical-rules §5:
-    # "send a baseline PHQ-9 in the next send window").
+    # follow-up at 10:00 is the later of the two and moves to D+8 (docs/rules.md, "Check-in
+    # schedule": "send a baseline PHQ-9 in the next send window").
     sim = enrolled_on_a_follow_up_day(9, 30)
     assert [(s.kind, wall(s.at, NEW_YORK)) for s in sim.dues[:2]] == [
         (OccurrenceKind.BASELINE, datetime(2026, 3, 9, 9, 30)),

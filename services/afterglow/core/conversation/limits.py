@@ -1,6 +1,6 @@
 """What may go out: at most 3 outbound non-crisis texts per patient per local day besides
 the questionnaire itself (docs/rules.md), and nothing but keyword and crisis replies
-once the clinic has withdrawn SMS consent (§6). Crisis replies and STOP/START/HELP
+once the clinic has withdrawn SMS consent (docs/rules.md). Crisis replies and STOP/START/HELP
 confirmations are never held back: carriers require the confirmations, and safety comes
 first."""
 

@@ -97,7 +97,7 @@ def _on_infusion(
     out: list[AlertDecision],
     effects: list[RuleEffect],
 ) -> None:
-    # Infusions re-plan check-ins but never change the relapse phase (§3).
+    # Infusions re-plan check-ins but never change the relapse phase (docs/rules.md).
     if state.first_infusion_at is None:
         state.first_infusion_at = event.at
     state.last_infusion_at = event.at
