@@ -82,6 +82,7 @@ def collect_health(
         consumer = tallies.consumer or _topics_consumer(settings, timeout_s)
         if consumer is not None:
             tallies.consumer = None  # given back below only when all went well
+            healthy = False
             try:
                 deadletters = read_deadletters(
                     settings, consumer, now, tallies.deadletters, timeout_s, known_topics=known
@@ -90,12 +91,14 @@ def collect_health(
                     settings, consumer, tallies.ledger, timeout_s, known_topics=known
                 )
                 unknown_error = None
+                healthy = deadletters.error is None
             except LedgerUnread as exc:
                 unknown_error = str(exc)
-            if kept and unknown_error is None and deadletters.error is None:
-                tallies.consumer = consumer
-            else:
-                consumer.close()
+            finally:
+                if kept and healthy:
+                    tallies.consumer = consumer
+                else:
+                    consumer.close()
     try:
         with engine.connect() as db:
             funnel = FunnelFacts(read_funnel(db, now, unknown), unknown_error=unknown_error)
