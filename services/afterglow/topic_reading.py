@@ -59,6 +59,7 @@ def partitions_of(
     numbers, as an admin client just described them) saves the consumer a metadata
     request for every topic in the cluster, about 100 ms each."""
     if known is None:
+        # The full topic list: asking about a missing topic by name could auto-create it.
         if topic not in consumer.topics():
             return None
         numbers: Collection[int] = consumer.partitions_for_topic(topic) or ()

@@ -11,11 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kafka import KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from afterglow.config import Settings
-from afterglow.topic_reading import KafkaUnreachable, ReadTimeout, one_shot_consumer, read_to_end
+from afterglow.topic_reading import (
+    KafkaUnreachable,
+    ReadTimeout,
+    one_shot_consumer,
+    partitions_of,
+    read_to_end,
+)
 from afterglow.topics import OPERATOR_WARNINGS
 
 CONNECT_TIMEOUT_S = 10.0
@@ -72,10 +78,9 @@ def clear_warning(settings: Settings, key: str) -> None:
 def _read(
     consumer: Any, topic: str, timeout_ms: int, read_timeout_s: float
 ) -> dict[bytes, dict[str, Any] | None] | None:
-    # The full topic list: asking about a missing topic by name could auto-create it.
-    if topic not in consumer.topics():
+    assigned = partitions_of(consumer, topic)
+    if assigned is None:
         return None
-    assigned = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
     latest: dict[bytes, dict[str, Any] | None] = {}
     try:
         for record in read_to_end(consumer, assigned, timeout_ms, read_timeout_s):
